@@ -1,0 +1,230 @@
+"""``unpaired``: the command-line interface.
+
+Every user error (unknown recipe, bad ``--set``, missing data) prints one line and
+exits with code 2; a NaN/inf during training exits with 3; an interrupted run exits
+with 128 + the signal number after writing a checkpoint.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from unpaired import __version__
+from unpaired.errors import UnpairedError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    name="unpaired",
+    help="Learn mappings from unpaired supervision: AIGN, statistical distances, alignment.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+data_app = typer.Typer(help="Inspect the data directory.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+
+def _user_errors(fn: F) -> F:
+    """Turn library errors into one red line and an exit code (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except UnpairedError as e:
+            err.print(f"[red]error:[/red] {e}", soft_wrap=True)
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("[red]interrupted[/red]")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"unpaired {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Learn mappings from unpaired supervision."""
+
+
+@app.command("recipes")
+def recipes_cmd() -> None:
+    """List the recipes (named experiments) with one-line descriptions."""
+    from unpaired.recipes import RECIPES
+
+    table = Table("recipe", "demo", "description", box=None, pad_edge=False)
+    for spec in RECIPES.values():
+        table.add_row(spec.name, "yes" if spec.embedded else "", spec.summary)
+    out.print(table)
+
+
+@app.command("run")
+@_user_errors
+def run_cmd(
+    recipe: Annotated[str, typer.Argument(help="Recipe name (see `unpaired recipes`).")],
+    quick: Annotated[
+        bool, typer.Option("--quick", help="Small, fast version of the recipe.")
+    ] = False,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Run directory [default: runs/RECIPE].")
+    ] = None,
+    data_dir: Annotated[
+        str | None,
+        typer.Option(
+            "--data-dir", help="Data directory [default: $UNPAIRED_DATA or ~/.cache/unpaired]."
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override a config field: key=value (repeatable; nested: train.lr=1e-3)."
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="YAML file of config overrides.")
+    ] = None,
+    devices: Annotated[
+        int, typer.Option("--devices", help="Number of devices (processes); >1 uses DDP.")
+    ] = 1,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    precision: Annotated[
+        str, typer.Option("--precision", help="32-true, 64-true, bf16-mixed or 16-mixed (GPU).")
+    ] = "32-true",
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the run in --out from its checkpoints.")
+    ] = False,
+    max_minutes: Annotated[
+        float | None,
+        typer.Option("--max-minutes", help="Time budget; stops cleanly with a checkpoint."),
+    ] = None,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+    ] = True,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            help="torch intra-op threads [default: torch's choice]; 1 is fastest for small models.",
+        ),
+    ] = None,
+) -> None:
+    """Run a recipe: train its models and baselines, write a report into the run directory."""
+    from unpaired.config import parse_assignments
+    from unpaired.recipes.runner import run_recipe
+
+    outcome = run_recipe(
+        recipe,
+        quick=quick,
+        out=out_dir,
+        data_dir_option=data_dir,
+        overrides=parse_assignments(set_ or []),
+        config_file=config,
+        devices=devices,
+        seed=seed,
+        precision=precision,  # type: ignore[arg-type]
+        resume=resume,
+        max_minutes=max_minutes,
+        progress=progress and sys.stderr.isatty(),
+        threads=threads,
+    )
+    _print_outcome(outcome)
+
+
+def _print_outcome(outcome: Any) -> None:
+    from unpaired.report import fmt
+
+    if not outcome.is_main:
+        return
+    if outcome.report is not None and outcome.status == "completed":
+        for t in outcome.report.tables:
+            table = Table(*t.columns, title=t.title, title_justify="left")
+            for r in t.rows:
+                table.add_row(*(fmt(v) for v in r))
+            out.print(table)
+    if outcome.status != "completed":
+        err.print(f"[yellow]stopped:[/yellow] {outcome.message}")
+    out.print(f"report: {outcome.out / 'report.md'}")
+
+
+@app.command("demo")
+@_user_errors
+def demo_cmd(
+    out_dir: Annotated[Path, typer.Option("--out", help="Demo directory.")] = Path("runs/demo"),
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help="Data directory.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    threads: Annotated[
+        int | None, typer.Option("--threads", help="torch intra-op threads.")
+    ] = None,
+) -> None:
+    """Run every recipe that needs no downloaded data, in --quick mode, into one report."""
+    from unpaired.recipes.runner import run_demo
+
+    for o in run_demo(
+        out_dir, data_dir_option=data_dir, seed=seed, progress=sys.stderr.isatty(), threads=threads
+    ):
+        out.print(f"[bold]{o.name}[/bold]: {o.status}")
+        _print_outcome(o)
+    out.print(f"combined report: {out_dir / 'report.md'} and {out_dir / 'report.html'}")
+
+
+@data_app.command("check")
+@_user_errors
+def data_check_cmd(
+    data_dir: Annotated[
+        str | None, typer.Option("--data-dir", help="Data directory to check.")
+    ] = None,
+) -> None:
+    """List every known dataset: found or missing, the files expected, where to get it."""
+    from unpaired.data.catalog import DATASETS
+    from unpaired.data.root import data_dir as resolve
+
+    root = resolve(data_dir)
+    out.print(f"data directory: {root}")
+    table = Table("dataset", "status", "folder", "expected files", "how to obtain", show_lines=True)
+    for ds in DATASETS:
+        found = ds.found(root)
+        status = (
+            "[green]found[/green]"
+            if found
+            else (
+                "[yellow]missing[/yellow] (bring your own)"
+                if ds.bring_your_own
+                else "[red]missing[/red]"
+            )
+        )
+        expected = ds.expected if found else tuple(ds.missing(root))
+        table.add_row(ds.name, status, ds.folder + "/", "\n".join(expected), ds.obtain)
+    out.print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

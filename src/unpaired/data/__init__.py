@@ -1,0 +1,1 @@
+"""Loaders for real formats and procedural generators; ``root`` finds the data directory."""

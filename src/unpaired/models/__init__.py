@@ -1,0 +1,1 @@
+"""Task networks: generators and critics. Models compute; the engine trains."""

@@ -1,0 +1,1 @@
+"""Parameter-free differentiable renderers ``P``: they own no parameters, ever."""

@@ -1,0 +1,203 @@
+"""Run reports: tables and figures -> ``metrics.json``, ``report.md``, ``report.html``.
+
+Recipes build a :class:`Report`; the runner writes it next to the run's config,
+log and checkpoints, with a PNG of every model's training curves.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+
+def fmt(value: Any) -> str:
+    """Numbers to 4 significant digits; everything else as text."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+            return f"{value:.3e}"
+        return f"{value:.4g}"
+    return str(value)
+
+
+@dataclass
+class Table:
+    """A results table: one row per model/setting."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        for r in self.rows:
+            if len(r) != len(self.columns):
+                raise ValueError(
+                    f"table '{self.title}': row {r} has {len(r)} cells, expected {len(self.columns)}"
+                )
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
+
+    def to_markdown(self) -> str:
+        lines = [
+            f"### {self.title}",
+            "",
+            "| " + " | ".join(self.columns) + " |",
+            "|" + "|".join("---" for _ in self.columns) + "|",
+        ]
+        lines += ["| " + " | ".join(fmt(v) for v in r) + " |" for r in self.rows]
+        if self.note:
+            lines += ["", self.note]
+        return "\n".join(lines) + "\n"
+
+    def to_html(self) -> str:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(fmt(v))}</td>" for v in r) + "</tr>"
+            for r in self.rows
+        )
+        note = f"<p>{html.escape(self.note)}</p>" if self.note else ""
+        return f"<h3>{html.escape(self.title)}</h3><table><tr>{head}</tr>{body}</table>{note}"
+
+
+@dataclass
+class Figure:
+    path: str  # relative to the run directory
+    caption: str = ""
+
+
+@dataclass
+class Report:
+    """What a recipe returns: the human-readable result plus machine-readable metrics."""
+
+    title: str
+    summary: str = ""
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def plot_curves(
+    histories: Mapping[str, Sequence[Mapping[str, Any]]], path: Path, *, title: str = ""
+) -> Path | None:
+    """One PNG: a panel per logged key (across models), each model a line."""
+    keys: list[str] = []
+    for rows in histories.values():
+        for row in rows:
+            keys.extend(k for k in row if k != "step" and k not in keys)
+    keys = [
+        k
+        for k in keys
+        if any(isinstance(r.get(k), (int, float)) for rows in histories.values() for r in rows)
+    ]
+    if not keys:
+        return None
+    ncol = min(3, len(keys))
+    nrow = math.ceil(len(keys) / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 2.8 * nrow), squeeze=False)
+    for ax, key in zip(axes.flat, keys, strict=False):
+        for model, rows in histories.items():
+            pts = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), (int, float))]
+            if pts:
+                xs, ys = zip(*pts, strict=False)
+                ax.plot(xs, ys, label=model, marker="." if len(pts) < 3 else None)
+        ax.set_title(key, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(keys) :]:
+        ax.axis("off")
+    if len(histories) > 1:
+        axes.flat[0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _json_default(o: Any) -> Any:
+    if hasattr(o, "item"):
+        return o.item()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, float) and not math.isfinite(o):
+        return str(o)
+    if isinstance(o, Mapping):
+        return {str(k): _jsonable(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_jsonable(v) for v in o]
+    return o
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(_jsonable(data), indent=2, default=_json_default) + "\n")
+
+
+def markdown(report: Report, *, heading: str = "#", prefix: str = "") -> str:
+    """The report as Markdown; ``prefix`` is prepended to figure paths."""
+    parts = [f"{heading} {report.title}", ""]
+    if report.summary:
+        parts += [report.summary, ""]
+    parts += [t.to_markdown() for t in report.tables]
+    for f in report.figures:
+        parts += [
+            f"![{f.caption}]({prefix}{f.path})",
+            "",
+            f"*{f.caption}*" if f.caption else "",
+            "",
+        ]
+    if report.notes:
+        parts += ["**Notes**", ""] + [f"- {n}" for n in report.notes] + [""]
+    return "\n".join(parts)
+
+
+def html_body(report: Report, *, prefix: str = "") -> str:
+    parts = [f"<h2>{html.escape(report.title)}</h2>"]
+    if report.summary:
+        parts.append(f"<p>{html.escape(report.summary)}</p>")
+    parts += [t.to_html() for t in report.tables]
+    for f in report.figures:
+        parts.append(
+            f'<figure><img src="{html.escape(prefix + f.path)}" style="max-width:100%">'
+            f"<figcaption>{html.escape(f.caption)}</figcaption></figure>"
+        )
+    if report.notes:
+        parts.append("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in report.notes) + "</ul>")
+    return "\n".join(parts)
+
+
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+    "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;"
+    "text-align:right}th{background:#f3f3f3}figure{margin:1em 0}"
+)
+
+
+def html_page(title: str, body: str) -> str:
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{_STYLE}</style></head><body>{body}</body></html>\n"
+    )

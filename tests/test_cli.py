@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from typer.testing import CliRunner
+
+from unpaired import __version__
+from unpaired.cli import app
+from unpaired.engine import read_log
+
+runner = CliRunner()
+SMALL = [
+    "--set",
+    "train.steps=40",
+    "--set",
+    "n_points=300",
+    "--set",
+    "train.checkpoint_every=20",
+    "--no-progress",
+]
+
+
+def _invoke(*args: str, env: dict[str, str] | None = None):
+    return runner.invoke(app, list(args), env=env)
+
+
+def _one_error_line(result) -> str:
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def test_version_and_recipes() -> None:
+    assert _invoke("--version").stdout.strip() == f"unpaired {__version__}"
+    res = _invoke("recipes")
+    assert res.exit_code == 0 and "align-toy" in res.stdout
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["run", "align-tyo"], "unknown recipe 'align-tyo'; did you mean 'align-toy'"),
+        (["run", "align-toy", "--set", "stepz=3"], "unknown config key 'stepz'"),
+        (
+            ["run", "align-toy", "--set", "train.steps=many"],
+            "bad value for 'train.steps': expected int",
+        ),
+        (["run", "align-toy", "--set", "angle_deg"], "--set expects key=value"),
+        (["run", "align-toy", "--devices", "0"], "devices must be >= 1"),
+        (["run", "align-toy", "--precision", "8-bit"], "precision must be one of"),
+        (["run", "align-toy", "--max-minutes", "0"], "--max-minutes must be > 0"),
+        (["run", "align-toy", "--threads", "0"], "--threads must be >= 1"),
+        (
+            ["run", "align-toy", "--data-dir", "/no/such/dir"],
+            "/no/such/dir (from --data-dir) does not exist",
+        ),
+        (["data", "check", "--data-dir", "/no/such/dir"], "does not exist"),
+    ],
+)
+def test_user_errors_exit_2_with_one_line(args: list[str], needle: str, tmp_path: Path) -> None:
+    if args[0] == "run":
+        args = [*args, "--out", str(tmp_path / "never-written")]
+    res = _invoke(*args)
+    assert res.exit_code == 2
+    assert needle in _one_error_line(res)
+    assert not (tmp_path / "never-written").exists()
+
+
+def test_data_check_real_and_empty_dirs(shared_data: Path, tmp_path: Path) -> None:
+    res = _invoke("data", "check", "--data-dir", str(shared_data), env={"COLUMNS": "250"})
+    assert res.exit_code == 0
+    rows = {
+        line.split("│")[1].strip(): line for line in res.stdout.splitlines() if line.count("│") > 3
+    }
+    for found in ("cmu_mocap", "mnist", "usps", "olivetti_faces", "rgbd_frames"):
+        assert "found" in rows[found], found
+    for missing in ("human36m", "kitti_odometry", "virtual_kitti", "celeba"):
+        assert "missing" in rows[missing], missing
+    res = _invoke("data", "check", env={"UNPAIRED_DATA": str(tmp_path), "COLUMNS": "250"})
+    assert res.exit_code == 0 and str(tmp_path) in res.stdout.replace("\n", "")
+    assert " found " not in res.stdout
+
+
+def test_run_directory_contents(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    res = _invoke("run", "align-toy", "--out", str(out), *SMALL)
+    assert res.exit_code == 0, res.output
+    cfg = yaml.safe_load((out / "config.yaml").read_text())
+    assert (
+        cfg["recipe"] == "align-toy" and cfg["config"]["train"]["steps"] == 40 and cfg["seed"] == 0
+    )
+    rows = read_log(out / "log.jsonl")
+    assert (
+        rows[-1]["model"] == "minmax-logistic"
+        and rows[-1]["step"] == 40
+        and "gen/adversarial" in rows[-1]
+    )
+    assert list((out / "tb").glob("events.out.tfevents.*"))
+    assert (out / "checkpoints/minmax-logistic/last.pt").is_file()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["status"] == "completed" and metrics["models"]["minmax-logistic"]["steps"] == 40
+    assert "final_error" in metrics["metrics"]["minmax-logistic"]
+    md = (out / "report.md").read_text()
+    assert "| min-max logistic |" in md and "figures/curves_minmax-logistic.png" in md
+    assert "<table>" in (out / "report.html").read_text()
+    for png in ("figures/alignment.png", "figures/curves_minmax-logistic.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG"
+
+    again = _invoke("run", "align-toy", "--out", str(out), *SMALL)
+    assert again.exit_code == 2 and "--resume" in _one_error_line(again)
+    changed = _invoke(
+        "run", "align-toy", "--out", str(out), "--resume", *SMALL, "--set", "angle_deg=10"
+    )
+    assert (
+        changed.exit_code == 2
+        and "different config (config.angle_deg: 40.0 -> 10.0)" in _one_error_line(changed)
+    )
+
+
+def test_nan_exits_3_with_one_line(tmp_path: Path) -> None:
+    res = _invoke(
+        "run",
+        "align-toy",
+        "--out",
+        str(tmp_path / "nan"),
+        *SMALL,
+        "--set",
+        "train.lr=1e38",
+        "--set",
+        "train.critic_lr=1e38",
+    )
+    assert res.exit_code == 3
+    line = _one_error_line(res)
+    assert "non-finite value in" in line and "at step" in line
+
+
+def test_max_minutes_stops_cleanly_then_resume_finishes(tmp_path: Path) -> None:
+    out = tmp_path / "budget"
+    res = _invoke("run", "align-toy", "--out", str(out), *SMALL, "--max-minutes", "1e-9")
+    assert res.exit_code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["status"] == "stopped" and "time budget reached at step 1" in metrics["note"]
+    res = _invoke("run", "align-toy", "--out", str(out), *SMALL, "--resume")
+    assert res.exit_code == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert (
+        metrics["status"] == "completed"
+        and metrics["models"]["minmax-logistic"]["resumed_from"] == 1
+    )
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_bitwise_identical(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "unpaired.cli", "run", "align-toy", *SMALL]
+    ref = subprocess.run([*cmd, "--out", str(tmp_path / "ref")], capture_output=True, text=True)
+    assert ref.returncode == 0, ref.stderr
+    env = dict(os.environ, UNPAIRED_FAULT_AT_STEP="31:KILL")  # after the step-20 checkpoint
+    killed = subprocess.run(
+        [*cmd, "--out", str(tmp_path / "run")], capture_output=True, text=True, env=env
+    )
+    assert killed.returncode == -9
+    resumed = subprocess.run(
+        [*cmd, "--out", str(tmp_path / "run"), "--resume"], capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    a = torch.load(tmp_path / "ref/checkpoints/minmax-logistic/last.pt", weights_only=False)
+    b = torch.load(tmp_path / "run/checkpoints/minmax-logistic/last.pt", weights_only=False)
+    assert b["step"] == a["step"] == 40
+    for k in a["task"]:
+        assert torch.equal(a["task"][k], b["task"][k]), k
+    assert a["history"] == b["history"]
+    ma = json.loads((tmp_path / "ref/metrics.json").read_text())
+    mb = json.loads((tmp_path / "run/metrics.json").read_text())
+    assert ma["metrics"] == mb["metrics"] and mb["models"]["minmax-logistic"]["resumed_from"] == 20
