@@ -180,3 +180,25 @@ def test_killed_run_resumes_bitwise_identical(tmp_path: Path) -> None:
     ma = json.loads((tmp_path / "ref/metrics.json").read_text())
     mb = json.loads((tmp_path / "run/metrics.json").read_text())
     assert ma["metrics"] == mb["metrics"] and mb["models"]["minmax-logistic"]["resumed_from"] == 20
+
+
+@pytest.mark.slow
+def test_demo_writes_one_combined_report_and_reruns_by_resuming(tmp_path: Path) -> None:
+    from unpaired.recipes.runner import run_demo
+
+    out = tmp_path / "demo"
+    outcomes = run_demo(out, names=["align-toy"], threads=1, progress=False)
+    assert [o.status for o in outcomes] == ["completed"]
+    md = (out / "report.md").read_text()
+    assert md.startswith("# unpaired demo") and "## align-toy" in md
+    assert (
+        "(align-toy/figures/alignment.png)" in md
+        and (out / "align-toy/figures/alignment.png").is_file()
+    )
+    assert "<h2>align-toy" in (out / "report.html").read_text()
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["align-toy"]["status"] == "completed"
+    again = run_demo(
+        out, names=["align-toy"], threads=1, progress=False
+    )  # resumes: nothing retrained
+    assert again[0].report.metrics == outcomes[0].report.metrics

@@ -29,7 +29,7 @@ class TrainingProgress:
         if self.enabled:
             self._progress = Progress(
                 TextColumn("[bold]{task.description}"),
-                BarColumn(bar_width=24),
+                BarColumn(bar_width=16),
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[rate]}"),
                 TimeRemainingColumn(),
@@ -39,8 +39,9 @@ class TrainingProgress:
                 refresh_per_second=4,
             )
             self._progress.__enter__()
+            name = self._name if len(self._name) <= 18 else self._name[:17] + "…"
             self._task = self._progress.add_task(
-                self._name, total=self._total, completed=self._start, losses="", rate=""
+                name, total=self._total, completed=self._start, losses="", rate=""
             )
         return self
 
@@ -51,7 +52,11 @@ class TrainingProgress:
             return
         fields = {}
         if losses is not None:
-            fields["losses"] = "  ".join(f"{k}={v:.4g}" for k, v in list(losses.items())[:6])
+            # Only the two players' totals: the full breakdown is in log.jsonl / TensorBoard.
+            short = {"gen/total": "G", "critic/total": "C"}
+            fields["losses"] = " ".join(
+                f"{short[k]}={v:.4g}" for k, v in losses.items() if k in short
+            )
         if rate is not None:
             fields["rate"] = f"{rate:.1f} it/s"
         self._progress.update(self._task, completed=step, **fields)
