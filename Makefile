@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/unpaired demo --out runs/demo
+	$(BIN)/unpaired demo --out runs/demo --threads 1
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
@@ -28,7 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/engine_overhead.py
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf runs .pytest_cache .ruff_cache

@@ -23,6 +23,10 @@ SMALL = [
     "n_points=300",
     "--set",
     "train.checkpoint_every=20",
+    "--set",
+    "methods=minmax-logistic",
+    "--set",
+    "seeds=1",
     "--no-progress",
 ]
 
@@ -187,7 +191,8 @@ def test_demo_writes_one_combined_report_and_reruns_by_resuming(tmp_path: Path) 
     from unpaired.recipes.runner import run_demo
 
     out = tmp_path / "demo"
-    outcomes = run_demo(out, names=["align-toy"], threads=1, progress=False)
+    tiny = {"align-toy": {"train.steps": 40, "n_points": 300, "methods": ("minmax-logistic",)}}
+    outcomes = run_demo(out, names=["align-toy"], threads=1, progress=False, overrides=tiny)
     assert [o.status for o in outcomes] == ["completed"]
     md = (out / "report.md").read_text()
     assert md.startswith("# unpaired demo") and "## align-toy" in md
@@ -198,7 +203,6 @@ def test_demo_writes_one_combined_report_and_reruns_by_resuming(tmp_path: Path) 
     assert "<h2>align-toy" in (out / "report.html").read_text()
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["align-toy"]["status"] == "completed"
-    again = run_demo(
-        out, names=["align-toy"], threads=1, progress=False
-    )  # resumes: nothing retrained
+    # resumes: nothing retrained
+    again = run_demo(out, names=["align-toy"], threads=1, progress=False, overrides=tiny)
     assert again[0].report.metrics == outcomes[0].report.metrics

@@ -5,10 +5,12 @@ import dataclasses
 import pytest
 import torch
 
+from unpaired.data.rgbd import relative_motion
 from unpaired.data.synthetic.scenes import (
     CAMERA_HEIGHT,
     MAX_DEPTH,
     MAX_FRAMES,
+    MAX_SPEED,
     TEST_SEED,
     make_scene,
     render_pairs,
@@ -16,7 +18,7 @@ from unpaired.data.synthetic.scenes import (
     render_view,
     scene_intrinsics,
 )
-from unpaired.geometry import matrix_to_euler, rotation_angle
+from unpaired.geometry import rotation_angle
 
 
 @pytest.fixture(scope="module")
@@ -46,21 +48,42 @@ def test_deterministic_prefix_consistent_and_seeds_differ(seq) -> None:
     assert (other.frames - again.frames).abs().mean() > 0.05
 
 
-def test_motion_is_car_like() -> None:
-    poses = make_scene(3).trajectory(MAX_FRAMES)
-    steps = poses[1:, :3, 3] - poses[:-1, :3, 3]
-    speed = steps.norm(dim=-1)
-    assert speed.min() >= 0.5 - 1e-4 and speed.max() <= 1.5 + 1e-4
-    rel = poses[:-1, :3, :3].transpose(1, 2) @ poses[1:, :3, :3]
-    assert rotation_angle(rel).max() < 0.012
-    angles = matrix_to_euler(poses[:, :3, :3])  # (pitch, heading, roll)
-    assert angles[:, 0].abs().max() < 0.006 and angles[:, 2].abs().max() < 0.004
-    assert angles[:, 1].abs().max() < 0.05
-    # Stays in the right-hand lane (centre x = 1.75 m) and on the road's axis.
-    assert (poses[:, 0, 3] - 1.75).abs().max() < 1.0
-    assert steps[:, 2].min() > 0.45  # always forward
+def test_motion_is_car_like_and_varied() -> None:
+    scene = make_scene(3)
+    poses = scene.trajectory(MAX_FRAMES)
+    rot, trans = relative_motion(poses[:-1], poses[1:])
+    speed = trans.norm(dim=-1)
+    assert speed.max() <= MAX_SPEED + 1e-4
+    assert (speed > 1.0).any() and (speed < 1e-3).sum() >= 5  # cruising, and stops
+    assert (speed.diff().abs() < 0.05).all()  # no jumps: bounded acceleration
+    # Forward only: the camera never moves backwards or sideways by much.
+    moving = speed > 0.05
+    assert (trans[:, 2] <= 1e-6).all()
+    assert (trans[moving, 0].abs() < 0.2 * speed[moving]).all()
+    turn = rotation_angle(rot)
+    assert 0.04 < turn.max() < 0.15  # 90 degree turns at intersections
+    assert (turn > 0.02).sum() > 40
+    headings = scene.route[:, 4]
+    assert (headings.max() - headings.min()) > 1.5  # at least one turn of pi / 2
+    # Pitch and roll stay small: car motion (route columns: x y z pitch heading roll).
+    assert scene.route[:, 3].abs().max() < 0.01 and scene.route[:, 5].abs().max() < 0.01
+    assert (scene.route[:, 1].abs() < 0.02).all()  # camera height stays put
     with pytest.raises(ValueError, match="n_frames"):
-        make_scene(3).trajectory(MAX_FRAMES + 1)
+        scene.trajectory(MAX_FRAMES + 1)
+
+
+def test_route_keeps_to_the_streets() -> None:
+    """The camera is always on a street (inside the road of a street of the grid) and
+    never inside a box."""
+    scene = make_scene(2)
+    xz = scene.route[:, [0, 2]].float()
+    road = scene.road_half_width
+    off_x = (xz[:, :1] - scene.streets_x[None]).abs().min(1).values
+    off_z = (xz[:, 1:] - scene.streets_z[None]).abs().min(1).values
+    assert (torch.minimum(off_x, off_z) < road - 0.5).all()
+    lo, hi = scene.box_min[:, [0, 2]], scene.box_max[:, [0, 2]]
+    inside = ((xz[:, None] > lo[None] - 0.5) & (xz[:, None] < hi[None] + 0.5)).all(-1)
+    assert not inside.any()
 
 
 def test_pairs_carry_the_true_relative_motion(seq) -> None:

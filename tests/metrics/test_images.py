@@ -90,3 +90,33 @@ def test_rates_reject_bad_labels() -> None:
         keep_rate(torch.tensor([1, 2]), torch.tensor([1, 2, 3]))
     with pytest.raises(ValueError, match=r"pred_labels: expected shape \(N\)"):
         bias_rate(torch.zeros(2, 3, dtype=torch.int64), 0)
+
+
+def test_masked_psnr_and_ssim_ignore_hidden_pixels() -> None:
+    target = torch.rand(2, 1, 16, 16, dtype=torch.float64)
+    mask = torch.ones(1, 1, 16, 16, dtype=torch.float64)
+    mask[..., 4:8, :] = 0
+    pred = target.clone()
+    pred[..., 4:8, :] = 1 - pred[..., 4:8, :]  # hidden rows differ wildly
+    pred[..., 10:, :] += 0.1  # visible rows 10..15: 6 of the 12 visible rows are off by 0.1
+    # visible MSE = 0.01 * 6 / 12 -> 10 log10(1 / 0.005) dB
+    expected = 10 * math.log10(1 / 0.005)
+    torch.testing.assert_close(
+        psnr(pred, target, mask=mask, reduction="none"),
+        torch.full((2,), expected, dtype=torch.float64),
+    )
+    assert psnr(pred, target).item() < expected  # unmasked, the hidden rows count
+    # SSIM over visible pixels equals the plain SSIM map averaged there
+    full_map = kornia.metrics.ssim(pred, target, 11, max_val=1.0, eps=0.0)
+    expected_ssim = full_map[..., mask[0, 0].bool()].mean(dim=(1, 2))
+    torch.testing.assert_close(ssim(pred, target, mask=mask, reduction="none"), expected_ssim)
+    same_visible = torch.where(mask.bool(), target, torch.rand_like(target))
+    assert math.isinf(psnr(same_visible, target, mask=mask).item())
+
+
+def test_masks_are_checked() -> None:
+    a = torch.rand(2, 1, 16, 16)
+    with pytest.raises(ValueError, match="mask: expected shape"):
+        psnr(a, a, mask=torch.ones(3, 1, 16, 16))
+    with pytest.raises(ValueError, match="hides every pixel"):
+        ssim(a, a, mask=torch.zeros(1, 1, 16, 16))

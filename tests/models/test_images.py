@@ -35,10 +35,16 @@ def test_super_resolution_shapes_and_range(factor: int, low: int, channels: int)
 
 @pytest.mark.parametrize("factor", [1, 3, 6, 2.0])
 def test_factor_must_be_a_power_of_two(factor: object) -> None:
-    with pytest.raises(ValueError, match="factor must be a power of two"):
+    with pytest.raises(ValueError, match="factor must be a power of two >= 2"):
         SuperResolutionGenerator(factor=factor)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="factor must be a power of two"):
-        ParametricDecoder(factor=factor)  # type: ignore[arg-type]
+    if factor != 1:
+        with pytest.raises(ValueError, match="factor must be a power of two >= 1"):
+            ParametricDecoder(factor=factor)  # type: ignore[arg-type]
+
+
+def test_parametric_decoder_with_factor_one_keeps_the_resolution() -> None:
+    dec = ParametricDecoder(2, factor=1, width=8)
+    assert dec(torch.rand(3, 2, 12, 20)).shape == (3, 2, 12, 20)
 
 
 def test_inpainting_shapes_and_mask_checks() -> None:
@@ -184,3 +190,27 @@ def test_classifier_learns_a_simple_task() -> None:
     clf.eval()
     with torch.no_grad():
         assert (clf(x_test).argmax(dim=1) == y_test).float().mean() >= 0.95
+
+
+@pytest.mark.parametrize("upsample", ["shuffle", "nearest"])
+def test_super_resolution_options(upsample: str) -> None:
+    g = SuperResolutionGenerator(factor=4, width=8, blocks=1, upsample=upsample, skip=True)
+    x = torch.rand(3, 1, 8, 8) * 0.8 + 0.1
+    assert g(x).shape == (3, 1, 32, 32)
+    with torch.no_grad():  # a silent network leaves the bilinear upsampling of the input
+        g.tail.weight.zero_()
+        g.tail.bias.zero_()
+    up = F.interpolate(x, scale_factor=4, mode="bilinear", align_corners=False)
+    torch.testing.assert_close(g(x), up, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="upsample must be"):
+        SuperResolutionGenerator(upsample="bicubic")  # type: ignore[arg-type]
+
+
+def test_inpainting_skip_starts_from_the_visible_input() -> None:
+    g = InpaintingGenerator(width=8, depth=2, skip=True)
+    with torch.no_grad():
+        g.tail.weight.zero_()
+        g.tail.bias.zero_()
+    x = torch.rand(2, 1, 16, 16) * 0.9 + 0.05
+    m = box_mask(16, 16, (0.25, 0.25, 0.75, 0.75)).expand(2, -1, -1, -1)
+    torch.testing.assert_close(g(x, m), m * x + (1 - m) * 0.5, atol=1e-5, rtol=1e-5)

@@ -3,9 +3,11 @@ from __future__ import annotations
 import torch
 
 from unpaired.data.pose2d import view_poses
+from unpaired.data.skeleton import bone_lengths
 from unpaired.data.synthetic.skeletons import sample_poses
 from unpaired.geometry import euler_to_matrix
 from unpaired.models.pose import (
+    CRITIC_FEATURES,
     LiftingGenerator,
     MartinezLifter,
     PoseBasis,
@@ -14,6 +16,7 @@ from unpaired.models.pose import (
     compose_pose,
     default_components,
     kinematic_features,
+    pose_features,
 )
 from unpaired.renderers.projection import project
 
@@ -81,6 +84,7 @@ def test_lifting_generator_outputs_and_root_reprojection() -> None:
         "depth": (8,),
         "principal": (8, 2),
         "shape": (8, 17, 3),
+        "pose_rel": (8, 17, 3),
         "pose_3d": (8, 17, 3),
     }
     # Zero-initialised heads: mean shape, facing the camera, f0, pinhole depth.
@@ -141,7 +145,69 @@ def test_pose_critic_shapes_and_translation_invariance() -> None:
     torch.testing.assert_close(
         critic(data + torch.tensor([3.0, -1.0, 2.0])), scores, atol=1e-5, rtol=0
     )
-    plain = PoseCritic(hidden=32, kinematic=False)
-    assert plain.net[0].in_features == 51 and critic.net[0].in_features == 51 + 16 + 13
+    widths = {f: PoseCritic(hidden=32, features=f).net[0].in_features for f in CRITIC_FEATURES}
+    assert widths == {"pose": 51, "pose+kinematic": 51 + 16 + 13, "kinematic": 29, "lengths": 16}
+    assert critic.net[0].in_features == 51 + 16 + 13
     scores.sum().backward()
     assert all(p.grad is not None for p in critic.parameters())
+
+
+def test_pose_rel_loss_gives_camera_heads_exactly_zero_gradient() -> None:
+    # A loss on the root-relative pose must not move focal/depth: Adam would turn
+    # rounding-level gradients into full-size steps.
+    data = poses(64).float()
+    gen = LiftingGenerator(PoseBasis.fit(data), hidden=32, blocks=1)
+    view = view_poses(data[:16], generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        gen.head.weight.normal_(0.0, 0.01)
+    out = gen(view.pose_2d)
+    torch.testing.assert_close(out["pose_3d"] - out["pose_3d"][:, :1], out["pose_rel"])
+    out["pose_rel"].pow(2).sum().backward()
+    k = gen.basis.num_components
+    grad = gen.head.weight.grad
+    assert grad[: k + 6].abs().sum() > 0
+    assert torch.equal(grad[k + 6 :], torch.zeros_like(grad[k + 6 :]))
+
+
+def test_lifting_generator_is_batch_independent_in_train_mode() -> None:
+    # Layer norm: finetuning on test batches must not change how a sample is lifted.
+    data = poses(64).float()
+    gen = LiftingGenerator(PoseBasis.fit(data), hidden=32, blocks=1).train()
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in gen.modules())
+    with torch.no_grad():
+        gen.head.weight.normal_(0.0, 0.05)
+    kp = view_poses(data[:8], generator=torch.Generator().manual_seed(3)).pose_2d
+    alone = gen(kp[:2])["pose_rel"]
+    mixed = gen(torch.cat([kp[:2], kp[2:] * 1.5 - 100.0]))["pose_rel"][:2]
+    torch.testing.assert_close(alone, mixed)
+
+
+def test_angles_are_continuous_through_pi() -> None:
+    # (cos, sin) heads: near yaw = pi (a person seen from behind) a tiny change of the
+    # outputs flips the angle from -pi to pi while the pose barely moves.
+    gen = LiftingGenerator(PoseBasis.fit(poses(64).float()), hidden=16, blocks=1)
+    k = gen.basis.num_components
+    kp = view_poses(poses(4).float(), generator=torch.Generator().manual_seed(4)).pose_2d
+    out = {}
+    for sign in (1.0, -1.0):
+        with torch.no_grad():
+            gen.head.bias[k + 1] = -2.0  # cos(beta) = 1 - 2 = -1
+            gen.head.bias[k + 4] = sign * 1e-4  # sin(beta) = +-1e-4
+        out[sign] = gen(kp)
+    assert torch.all(out[1.0]["angles"][:, 1] > 3.14) and torch.all(
+        out[-1.0]["angles"][:, 1] < -3.14
+    )
+    torch.testing.assert_close(out[1.0]["pose_rel"], out[-1.0]["pose_rel"], atol=1e-3, rtol=0)
+
+
+def test_pose_features_are_rotation_invariant_where_they_should_be() -> None:
+    data = poses(20).float()
+    turn = euler_to_matrix(torch.tensor([0.3, -1.2, 0.7]))
+    for features in ("kinematic", "lengths"):
+        torch.testing.assert_close(
+            pose_features(data @ turn.T, features=features),
+            pose_features(data, features=features),
+            atol=1e-5,
+            rtol=0,
+        )
+    torch.testing.assert_close(pose_features(data, features="lengths"), bone_lengths(data) / 0.1)

@@ -119,6 +119,8 @@ class _Problem:
             [torch.ones(n, dtype=dt, device=dev), -torch.ones(m, dtype=dt, device=dev)]
         )
         self.cy = self.c * self.y  # the equality constraint is cy^T alpha = 0
+        # Hessian of the quadratic term (constant): K o (cy cy^T) / lam.
+        self.quad_hess = gram * (self.cy[:, None] * self.cy[None, :]) / lam
 
     def scores(self, alpha: torch.Tensor) -> torch.Tensor:
         """``(K v)_i / lam``: the discriminator's logit without bias at every point (B, n)."""
@@ -132,8 +134,7 @@ class _Problem:
     def newton_direction(self, alpha: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Newton step on ``{cy^T d = 0}`` and the directional derivative ``grad^T d``."""
         grad = self.cy * self.scores(alpha) + self.c * (alpha.log() - (1 - alpha).log())
-        hess = self.K * (self.cy[:, None] * self.cy[None, :]) / self.lam
-        hess = hess + torch.diag_embed(self.c / (alpha * (1 - alpha)))
+        hess = self.quad_hess + torch.diag_embed(self.c / (alpha * (1 - alpha)))
         chol = torch.linalg.cholesky(hess)
         rhs = torch.stack([grad, self.cy.expand_as(grad)], dim=-1)
         sol = torch.cholesky_solve(rhs, chol)
@@ -155,7 +156,10 @@ class _Problem:
             margin = self.y * (u + bias[:, None])
             d1 = (self.c * self.y * torch.sigmoid(-margin)).sum(-1)
             d2 = (self.c * torch.sigmoid(margin) * torch.sigmoid(-margin)).sum(-1)
-            bias = bias + (d1 / d2.clamp_min(1e-300)).clamp(-5.0, 5.0)
+            step = (d1 / d2.clamp_min(1e-300)).clamp(-5.0, 5.0)
+            bias = bias + step
+            if bool((step.abs() <= 1e-13 * (1 + bias.abs())).all()):
+                break  # converged (Newton on a smooth concave 1-D problem)
         v = self.cy * alpha
         quad = (v * u).sum(-1) / 2  # v^T K v / (2 lam)
         primal = (self.c * F.logsigmoid(self.y * (u + bias[:, None]))).sum(-1) - quad

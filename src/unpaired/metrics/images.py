@@ -29,6 +29,30 @@ def _check_pair(pred: torch.Tensor, target: torch.Tensor) -> None:
         )
 
 
+def _check_mask(mask: torch.Tensor | None, pred: torch.Tensor) -> torch.Tensor | None:
+    """A (B or 1, 1 or C, H, W) mask of visible pixels, expanded to ``pred``'s shape."""
+    if mask is None:
+        return None
+    check_shape("mask", mask, ("B", "C", "H", "W"))
+    b, c, h, w = pred.shape
+    if mask.shape[0] not in (1, b) or mask.shape[1] not in (1, c) or mask.shape[-2:] != (h, w):
+        raise ValueError(
+            f"mask: expected shape (B or 1, 1 or C, H, W) = ({b} or 1, 1 or {c}, {h}, {w}), "
+            f"got {tuple(mask.shape)}"
+        )
+    mask = mask.to(pred.dtype).expand_as(pred)
+    if bool((mask.flatten(1).sum(dim=1) == 0).any()):
+        raise ValueError("mask hides every pixel of some image")
+    return mask
+
+
+def _masked_mean(values: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Per-image mean (B, C, H, W) -> (B,), over the pixels where ``mask`` is 1."""
+    if mask is None:
+        return values.flatten(1).mean(dim=1)
+    return (values * mask).flatten(1).sum(dim=1) / mask.flatten(1).sum(dim=1)
+
+
 def _reduce(per_image: torch.Tensor, reduction: Reduction) -> torch.Tensor:
     if reduction == "mean":
         return per_image.mean()
@@ -42,6 +66,7 @@ def psnr(
     target: torch.Tensor,
     *,
     data_range: float = 1.0,
+    mask: torch.Tensor | None = None,
     reduction: Reduction = "mean",
 ) -> torch.Tensor:
     """Peak signal-to-noise ratio in dB, ``10 log10(data_range² / MSE)`` per image.
@@ -50,12 +75,14 @@ def psnr(
     values (1 for [0, 1] images, 255 for bytes). The MSE is taken over each image's
     C*H*W values, so ``reduction="none"`` gives (B,) and ``"mean"`` averages those
     per-image PSNRs (unlike ``kornia.metrics.psnr``, which pools the MSE over the
-    batch). Identical images give ``inf``.
+    batch). Identical images give ``inf``. With ``mask`` (B or 1, 1 or C, H, W; 1 =
+    visible) the MSE runs over the visible pixels only: the consistency of an
+    inpainting ``P(G(x)) = m ⊙ G(x)`` with its masked input (Sec. 2.4).
     """
     _check_pair(pred, target)
     if data_range <= 0:
         raise ValueError(f"data_range must be positive, got {data_range}")
-    mse = (pred - target).square().flatten(1).mean(dim=1)
+    mse = _masked_mean((pred - target).square(), _check_mask(mask, pred))
     return _reduce(10.0 * torch.log10(data_range**2 / mse), reduction)
 
 
@@ -65,6 +92,7 @@ def ssim(
     *,
     data_range: float = 1.0,
     window_size: int = 11,
+    mask: torch.Tensor | None = None,
     reduction: Reduction = "mean",
 ) -> torch.Tensor:
     """Structural similarity (Wang et al. 2004) per image, via ``kornia.metrics.ssim``.
@@ -74,7 +102,8 @@ def ssim(
     the SSIM map is averaged over C, H, W -> (B,), or its mean with
     ``reduction="mean"``. ``kornia``'s ``eps`` is set to 0, so ``ssim(x, x) == 1``
     exactly for every image, flat ones included. H and W must exceed
-    ``window_size // 2``.
+    ``window_size // 2``. With ``mask`` (as in :func:`psnr`) the SSIM map is averaged
+    over the visible pixels only.
     """
     _check_pair(pred, target)
     if data_range <= 0:
@@ -85,8 +114,9 @@ def ssim(
         raise ValueError(
             f"images of {pred.shape[-2]}x{pred.shape[-1]} are too small for window_size={window_size}"
         )
+    valid = _check_mask(mask, pred)
     ssim_map = kornia.metrics.ssim(pred, target, window_size, max_val=float(data_range), eps=0.0)
-    return _reduce(ssim_map.flatten(1).mean(dim=1), reduction)
+    return _reduce(_masked_mean(ssim_map, valid), reduction)
 
 
 def _check_labels(name: str, labels: torch.Tensor) -> None:

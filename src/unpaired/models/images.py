@@ -30,17 +30,24 @@ from __future__ import annotations
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from unpaired._checks import check_shape
 
 Norm = Literal["none", "spectral"]
+Upsample = Literal["shuffle", "nearest"]
 
 
-def _log2(name: str, value: int) -> int:
-    """Exponent of ``value`` if it is a power of two >= 2, else ``ValueError``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 2 or value & (value - 1):
-        raise ValueError(f"{name} must be a power of two >= 2, got {value!r}")
+def _log2(name: str, value: int, *, smallest: int = 2) -> int:
+    """Exponent of ``value`` if it is a power of two >= ``smallest``, else ``ValueError``."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < smallest
+        or value & (value - 1)
+    ):
+        raise ValueError(f"{name} must be a power of two >= {smallest}, got {value!r}")
     return value.bit_length() - 1
 
 
@@ -73,24 +80,40 @@ class ResidualBlock(nn.Module):
 class SuperResolutionGenerator(nn.Module):
     """``G``: low-res (B, C, h, w) -> high-res (B, C, factor*h, factor*w) in (0, 1).
 
-    Sec. 2.3 of the AIGN paper: residual blocks [12] then learned upsampling, here
-    ``log2(factor)`` stages of conv + pixel shuffle (x2 each); sigmoid output.
-    Paired with ``unpaired.renderers.downsample`` of the same ``factor``.
+    Sec. 2.3 of the AIGN paper: residual blocks [12] then learned upsampling,
+    ``log2(factor)`` x2 stages: conv + pixel shuffle (``upsample="shuffle"``) or
+    nearest-neighbour upsampling + conv (``"nearest"``, free of checkerboard artifacts);
+    sigmoid output. With ``skip=True`` the network predicts a correction to the
+    bilinearly upsampled input, ``sigmoid(logit(up(x)) + net(x))``, so it starts close
+    to consistent and learns only the detail. Paired with
+    ``unpaired.renderers.downsample`` of the same ``factor``.
     """
 
     def __init__(
-        self, channels: int = 1, *, factor: int = 4, width: int = 32, blocks: int = 4
+        self,
+        channels: int = 1,
+        *,
+        factor: int = 4,
+        width: int = 32,
+        blocks: int = 4,
+        upsample: Upsample = "shuffle",
+        skip: bool = False,
     ) -> None:
         super().__init__()
         stages = _log2("factor", factor)
-        self.channels, self.factor = channels, factor
+        if upsample not in ("shuffle", "nearest"):
+            raise ValueError(f"upsample must be 'shuffle' or 'nearest', got {upsample!r}")
+        self.channels, self.factor, self.skip = channels, factor, skip
         self.head = _conv(channels, width)
         self.body = nn.Sequential(
             *[ResidualBlock(width) for _ in range(blocks)], _conv(width, width)
         )
         up: list[nn.Module] = []
         for _ in range(stages):
-            up += [_conv(width, 4 * width), nn.PixelShuffle(2), nn.ReLU(inplace=True)]
+            if upsample == "shuffle":
+                up += [_conv(width, 4 * width), nn.PixelShuffle(2), nn.ReLU(inplace=True)]
+            else:
+                up += [nn.Upsample(scale_factor=2), _conv(width, width), nn.ReLU(inplace=True)]
         self.up = nn.Sequential(*up)
         self.tail = _conv(width, channels)
 
@@ -98,7 +121,11 @@ class SuperResolutionGenerator(nn.Module):
         """(B, C, h, w) -> (B, C, factor*h, factor*w)."""
         _check_image("x", x, self.channels)
         h = self.head(x)
-        return torch.sigmoid(self.tail(self.up(h + self.body(h))))
+        out = self.tail(self.up(h + self.body(h)))
+        if self.skip:
+            base = F.interpolate(x, scale_factor=self.factor, mode="bilinear", align_corners=False)
+            out = out + torch.logit(base.clamp(1e-3, 1 - 1e-3))
+        return torch.sigmoid(out)
 
 
 class InpaintingGenerator(nn.Module):
@@ -108,14 +135,19 @@ class InpaintingGenerator(nn.Module):
     doubling up to ``4 * width``), two dilated 3x3 convs at the bottleneck to widen
     the context, and a decoder (4x4 stride-2 transposed convs) with skip connections.
     The input is ``cat(m ⊙ x, m)``; ``x`` is multiplied by ``m`` again here so hidden
-    content can never leak in. H and W must be multiples of ``2**depth``.
+    content can never leak in. H and W must be multiples of ``2**depth``. With
+    ``skip=True`` the network predicts a correction of ``m ⊙ x + (1 - m) / 2`` (the
+    input, hidden pixels mid-gray) in logit space, so it starts consistent with the
+    visible pixels and cannot saturate its sigmoid on them early in training.
     """
 
-    def __init__(self, channels: int = 1, *, width: int = 16, depth: int = 3) -> None:
+    def __init__(
+        self, channels: int = 1, *, width: int = 16, depth: int = 3, skip: bool = False
+    ) -> None:
         super().__init__()
         if depth < 1:
             raise ValueError(f"depth must be >= 1, got {depth}")
-        self.channels, self.depth = channels, depth
+        self.channels, self.depth, self.skip = channels, depth, skip
         widths = [min(width * 2**i, 4 * width) for i in range(depth + 1)]
         act = nn.LeakyReLU(0.2, inplace=True)
         self.stem = nn.Sequential(_conv(channels + 1, width), act)
@@ -142,7 +174,8 @@ class InpaintingGenerator(nn.Module):
         """``x`` (B, C, H, W) masked image, ``m`` (B, 1, H, W), 1 = visible -> (B, C, H, W)."""
         _check_image("x", x, self.channels, 2**self.depth)
         check_shape("m", m, (x.shape[0], 1, x.shape[2], x.shape[3]))
-        h = self.stem(torch.cat([x * m, m], dim=1))
+        visible = x * m
+        h = self.stem(torch.cat([visible, m], dim=1))
         skips = []
         for down in self.down:
             skips.append(h)
@@ -150,7 +183,11 @@ class InpaintingGenerator(nn.Module):
         h = self.middle(h)
         for up, merge, skip in zip(self.up, self.merge, reversed(skips), strict=True):
             h = merge(torch.cat([up(h), skip], dim=1))
-        return torch.sigmoid(self.tail(h))
+        out = self.tail(h)
+        if self.skip:
+            base = visible + (1 - m) * 0.5
+            out = out + torch.logit(base.clamp(1e-3, 1 - 1e-3))
+        return torch.sigmoid(out)
 
 
 class DCGANCritic(nn.Module):
@@ -229,12 +266,13 @@ class ParametricDecoder(nn.Module):
     parameter-free downsampling renderer, so the reconstruction loss can drop by
     exploiting the decoder's capacity instead of constraining ``G``. A 3x3 conv,
     ``log2(factor)`` 4x4 stride-2 convs with LeakyReLU(0.2), and a linear 3x3 conv
-    to ``C`` channels (unbounded output, free to match the input).
+    to ``C`` channels (unbounded output, free to match the input). ``factor=1``
+    keeps the resolution: the learned stand-in for the masking renderer (Sec. 2.4).
     """
 
     def __init__(self, channels: int = 1, *, factor: int = 4, width: int = 32) -> None:
         super().__init__()
-        stages = _log2("factor", factor)
+        stages = _log2("factor", factor, smallest=1)
         self.channels, self.factor = channels, factor
         layers: list[nn.Module] = [_conv(channels, width), nn.LeakyReLU(0.2, inplace=True)]
         for _ in range(stages):

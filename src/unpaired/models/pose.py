@@ -21,6 +21,7 @@ RMS radius of the mean shape, ``s_2D``: RMS radius of the 2D pose about its root
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import torch
 from torch import nn
@@ -132,9 +133,18 @@ def compose_pose(shape: torch.Tensor, angles: torch.Tensor, root: torch.Tensor) 
     return shape @ rotation.transpose(1, 2) + root[:, None]
 
 
+Norm = Literal["batch", "layer", "none"]
+
+
 class ResidualMLP(nn.Module):
-    """Martinez et al. (2017) trunk: Linear -> [BatchNorm] -> ReLU -> Dropout, then
-    ``blocks`` residual blocks of two such layers. (B, D_in) -> (B, hidden)."""
+    """Martinez et al. (2017) trunk: Linear -> norm -> ReLU -> Dropout, then ``blocks``
+    residual blocks of two such layers. (B, D_in) -> (B, hidden).
+
+    ``norm``: ``"batch"`` (Martinez), ``"layer"`` or ``"none"``. Batch norm makes a
+    sample's output depend on its batch and keeps running statistics, which breaks when a
+    model is finetuned on batches from another distribution (the test 2D of AIGN's Sup3
+    and Sup4): the statistics then flip between the two; layer norm has neither problem.
+    """
 
     def __init__(
         self,
@@ -143,13 +153,20 @@ class ResidualMLP(nn.Module):
         hidden: int = 1024,
         blocks: int = 2,
         dropout: float = 0.5,
-        batchnorm: bool = True,
+        norm: Norm = "batch",
     ) -> None:
         super().__init__()
+        if norm not in ("batch", "layer", "none"):
+            raise ValueError(f"norm must be 'batch', 'layer' or 'none', got {norm!r}")
 
         def layer(d_in: int) -> nn.Sequential:
-            norm = nn.BatchNorm1d(hidden) if batchnorm else nn.Identity()
-            return nn.Sequential(nn.Linear(d_in, hidden), norm, nn.ReLU(), nn.Dropout(dropout))
+            normalize = {"batch": nn.BatchNorm1d, "layer": nn.LayerNorm}.get(norm)
+            return nn.Sequential(
+                nn.Linear(d_in, hidden),
+                nn.Identity() if normalize is None else normalize(hidden),
+                nn.ReLU(),
+                nn.Dropout(dropout),
+            )
 
         self.stem = layer(in_features)
         self.blocks = nn.ModuleList(
@@ -170,12 +187,19 @@ class LiftingGenerator(nn.Module):
     Input features: root-centred, RMS-normalised keypoints (2J), ``log(s_2D / f0)`` and the
     root's offset from the principal point over ``f0`` (2). Heads (zero-initialised, so the
     untrained network outputs the mean shape, facing the camera, at ``f0`` and the pinhole
-    depth): standardised weights (times ``basis.stddev``), angles (radians, unbounded),
-    ``f = f0 exp(focal_log_range tanh(.))`` and ``z = z0 exp(depth_log_range tanh(.))``.
+    depth): standardised weights (times ``basis.stddev``), each Euler angle as a
+    ``(cos, sin)`` pair read with ``atan2`` (``(1 + c, s)``, so 0 at initialisation; a
+    plain angle output would have to jump from ``pi`` to ``-pi`` for people seen from
+    behind), ``f = f0 exp(focal_log_range tanh(.))`` and
+    ``z = z0 exp(depth_log_range tanh(.))``. The trunk uses layer norm by default (see
+    :class:`ResidualMLP`: AIGN finetunes on test batches).
 
     ``forward(keypoints, principal=None)`` returns a dict: ``weights`` (B, K), ``focal`` (B,),
     ``angles`` (B, 3), ``depth`` (B,) root depth, ``principal`` (B, 2), ``shape`` (B, J, 3)
-    (canonical, root-relative, y up), ``pose_3d`` (B, J, 3) (camera frame, metres).
+    (canonical, root-relative, y up), ``pose_rel`` (B, J, 3) (camera orientation,
+    root-relative: ``R F shape``, computed without the root so that a loss on it gives the
+    focal and depth heads exactly zero gradient) and ``pose_3d`` (B, J, 3) (camera frame,
+    metres: ``pose_rel`` + root).
     """
 
     def __init__(
@@ -185,6 +209,7 @@ class LiftingGenerator(nn.Module):
         hidden: int = 1024,
         blocks: int = 2,
         dropout: float = 0.0,
+        norm: Norm = "layer",
         focal: float = 1100.0,
         principal: tuple[float, float] = (500.0, 500.0),
         focal_log_range: float = 0.5,
@@ -199,8 +224,10 @@ class LiftingGenerator(nn.Module):
         self.depth_log_range = depth_log_range
         self.root = root
         j, k = basis.num_joints, basis.num_components
-        self.trunk = ResidualMLP(2 * j + 3, hidden=hidden, blocks=blocks, dropout=dropout)
-        self.head = nn.Linear(hidden, k + 3 + 1 + 1)
+        self.trunk = ResidualMLP(
+            2 * j + 3, hidden=hidden, blocks=blocks, dropout=dropout, norm=norm
+        )
+        self.head = nn.Linear(hidden, k + 6 + 1 + 1)
         nn.init.zeros_(self.head.weight)
         nn.init.zeros_(self.head.bias)
 
@@ -224,12 +251,13 @@ class LiftingGenerator(nn.Module):
         out = self.head(self.trunk(features))
         k = self.basis.num_components
         weights = out[:, :k] * self.basis.stddev
-        angles = out[:, k : k + 3]
-        focal = self.focal0 * torch.exp(self.focal_log_range * torch.tanh(out[:, k + 3]))
+        angles = torch.atan2(out[:, k + 3 : k + 6], 1.0 + out[:, k : k + 3])
+        focal = self.focal0 * torch.exp(self.focal_log_range * torch.tanh(out[:, k + 6]))
         pinhole = focal * self.basis.radius() / scale
-        depth = pinhole * torch.exp(self.depth_log_range * torch.tanh(out[:, k + 4]))
+        depth = pinhole * torch.exp(self.depth_log_range * torch.tanh(out[:, k + 7]))
         root = unproject(center[:, None], depth[:, None], focal, principal)[:, 0]
         shape = self.basis.decode(weights)
+        pose_rel = compose_pose(shape, angles, torch.zeros_like(root))
         return {
             "weights": weights,
             "focal": focal,
@@ -237,7 +265,8 @@ class LiftingGenerator(nn.Module):
             "depth": depth,
             "principal": principal,
             "shape": shape,
-            "pose_3d": compose_pose(shape, angles, root),
+            "pose_rel": pose_rel,
+            "pose_3d": pose_rel + root[:, None],
         }
 
 
@@ -284,12 +313,64 @@ def kinematic_features(
     return torch.cat([lengths, cosines], dim=-1)
 
 
+CriticFeatures = Literal["pose", "pose+kinematic", "kinematic", "lengths"]
+CRITIC_FEATURES: tuple[str, ...] = ("pose", "pose+kinematic", "kinematic", "lengths")
+
+
+def pose_features(
+    poses: torch.Tensor,
+    *,
+    features: CriticFeatures = "pose+kinematic",
+    parents: Sequence[int] = H36M17_PARENTS,
+    root: int = ROOT,
+    unit: float = 0.1,
+) -> torch.Tensor:
+    """What a pose prior looks at: poses (B, J, 3) in metres -> (B, D).
+
+    ``"pose"``: the root-centred, flattened pose (3J); ``"kinematic"``: bone lengths and
+    parent-child cosines (:func:`kinematic_features`); ``"pose+kinematic"``: both;
+    ``"lengths"``: the J - 1 bone lengths only. Lengths and coordinates are divided by
+    ``unit`` metres (default decimetres) so that the features are of order one.
+    """
+    if features not in CRITIC_FEATURES:
+        raise ValueError(f"features must be one of {CRITIC_FEATURES}, got {features!r}")
+    check_shape("poses", poses, ("B", len(parents), 3))
+    out = []
+    if features in ("pose", "pose+kinematic"):
+        out.append((poses - poses[:, root : root + 1]).flatten(1) / unit)
+    if features in ("kinematic", "pose+kinematic"):
+        kin = kinematic_features(poses, parents)
+        n = len(parents) - 1
+        out.append(torch.cat([kin[:, :n] / unit, kin[:, n:]], dim=1))
+    if features == "lengths":
+        out.append(bone_vectors(poses, parents)[:, 1:].norm(dim=-1) / unit)
+    return torch.cat(out, dim=1)
+
+
+def pose_feature_dim(features: CriticFeatures, parents: Sequence[int] = H36M17_PARENTS) -> int:
+    """D of :func:`pose_features` for a skeleton with ``parents``."""
+    j = len(parents)
+    angles = sum(1 for p in parents[1:] if p > 0)
+    return {
+        "pose": 3 * j,
+        "pose+kinematic": 3 * j + (j - 1) + angles,
+        "kinematic": (j - 1) + angles,
+        "lengths": j - 1,
+    }[features]
+
+
 class PoseCritic(nn.Module):
-    """Critic of 3D poses (the adversarial prior of Sec. 2.1): an MLP on the root-centred,
-    flattened pose (3J) plus, with ``kinematic=True``, its bone lengths and parent-child
-    bone-angle cosines (:func:`kinematic_features`), which make implausible limb lengths and
-    joint angles easy to spot. No batch norm (safe with gradient penalties); LeakyReLU(0.2).
-    (B, J, 3) -> scores (B,)."""
+    """Critic of 3D poses (the adversarial prior of Sec. 2.1): an MLP on
+    :func:`pose_features`. (B, J, 3) -> scores (B,).
+
+    ``features="pose+kinematic"``: the root-centred pose plus bone lengths and joint-angle
+    cosines, which make implausible limbs easy to spot; ``"pose"``: the paper's critic on
+    keypoints; ``"kinematic"`` / ``"lengths"``: judge a pose by its limbs (or its bone
+    lengths) alone, not by where it lies among whole poses. A whole-pose critic matches
+    the *distribution* of poses, which misleads when the memories show other activities
+    than the test (see docs/POSE.md); bone lengths are the same whatever the person does.
+    No batch norm (safe with gradient penalties); LeakyReLU(0.2).
+    """
 
     def __init__(
         self,
@@ -298,19 +379,19 @@ class PoseCritic(nn.Module):
         parents: Sequence[int] = H36M17_PARENTS,
         hidden: int = 256,
         layers: int = 3,
-        kinematic: bool = True,
+        features: CriticFeatures = "pose+kinematic",
         root: int = ROOT,
     ) -> None:
         super().__init__()
         if len(parents) != num_joints:
             raise ValueError(f"parents must have {num_joints} entries, got {len(parents)}")
+        if features not in CRITIC_FEATURES:
+            raise ValueError(f"features must be one of {CRITIC_FEATURES}, got {features!r}")
         self.num_joints = num_joints
         self.parents = tuple(parents)
-        self.kinematic = kinematic
+        self.features = features
         self.root = root
-        width = 3 * num_joints
-        if kinematic:
-            width += (num_joints - 1) + sum(1 for p in parents[1:] if p > 0)
+        width = pose_feature_dim(features, parents)
         modules: list[nn.Module] = []
         for _ in range(layers):
             modules += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
@@ -320,8 +401,5 @@ class PoseCritic(nn.Module):
 
     def forward(self, poses: torch.Tensor) -> torch.Tensor:
         check_shape("poses", poses, ("B", self.num_joints, 3))
-        centred = poses - poses[:, self.root : self.root + 1]
-        features = [centred.flatten(1)]
-        if self.kinematic:
-            features.append(kinematic_features(poses, self.parents))
-        return self.net(torch.cat(features, dim=1))[:, 0]
+        feats = pose_features(poses, features=self.features, parents=self.parents, root=self.root)
+        return self.net(feats)[:, 0]

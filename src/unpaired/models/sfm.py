@@ -51,8 +51,9 @@ class DepthNet(nn.Module):
     """Frame (B, 3, H, W) in [0, 1] -> log depth (B, 1, H, W), log metres.
 
     Encoder: a 3x3 stem and one strided block per further entry of ``channels``; decoder:
-    upsample (to the skip's size, so any H, W works), 3x3 conv, concatenate the skip,
-    3x3 conv. The output bias starts at ``log(init_depth)``.
+    3x3 conv (at the coarser scale, four times cheaper than after upsampling), upsample
+    (nearest, to the skip's size, so any H, W works), concatenate the skip, 3x3 conv. The
+    output bias starts at ``log(init_depth)``.
     """
 
     def __init__(
@@ -78,7 +79,7 @@ class DepthNet(nn.Module):
             x = block(x)
             skips.append(x)
         for up, fuse, skip in zip(self.up, self.fuse, reversed(skips[:-1]), strict=True):
-            x = up(F.interpolate(x, size=skip.shape[-2:], mode="nearest"))
+            x = F.interpolate(up(x), size=skip.shape[-2:], mode="nearest")
             x = fuse(torch.cat([x, skip], 1))
         return self.head(x)
 

@@ -33,6 +33,60 @@ _SPECS = (
         "align a 2D point cloud to a rotated, scaled, shifted copy with an adversarial critic",
         embedded=True,
     ),
+    RecipeSpec(
+        "align-gmm",
+        "unpaired.recipes.align_gmm",
+        "LRMF on two Gaussian mixtures: vanishing gradients as the means move apart",
+        embedded=True,
+    ),
+    RecipeSpec(
+        "align-digits",
+        "unpaired.recipes.align_digits",
+        "USPS -> MNIST alignment in embedding and pixel space with every distance",
+        embedded=False,
+    ),
+    RecipeSpec(
+        "pose-synthetic",
+        "unpaired.recipes.pose_synthetic",
+        "3D pose lifting (AIGN vs 3D interpreter vs Forward2Dto3D) on procedural skeletons",
+        embedded=True,
+    ),
+    RecipeSpec(
+        "pose-cmu",
+        "unpaired.recipes.pose_cmu",
+        "3D pose lifting on CMU motion capture, held-out subject (AIGN Tables 1-2)",
+        embedded=False,
+    ),
+    RecipeSpec(
+        "sfm-scenes",
+        "unpaired.recipes.sfm_scenes",
+        "depth and egomotion from frame pairs of procedural driving scenes (AIGN Fig. 3, Table 3)",
+        embedded=True,
+    ),
+    RecipeSpec(
+        "sr-faces",
+        "unpaired.recipes.sr_faces",
+        "identity-biased super-resolution of Olivetti faces (AIGN Fig. 5, 7)",
+        embedded=False,
+    ),
+    RecipeSpec(
+        "sr-digits",
+        "unpaired.recipes.sr_digits",
+        "class-biased super-resolution of MNIST/USPS digits",
+        embedded=False,
+    ),
+    RecipeSpec(
+        "inpaint-faces",
+        "unpaired.recipes.inpaint_faces",
+        "identity-biased inpainting of Olivetti faces (AIGN Fig. 6)",
+        embedded=False,
+    ),
+    RecipeSpec(
+        "inpaint-digits",
+        "unpaired.recipes.inpaint_digits",
+        "class-biased inpainting of MNIST digits (middle band masked)",
+        embedded=False,
+    ),
 )
 
 RECIPES: dict[str, RecipeSpec] = {s.name: s for s in _SPECS}

@@ -238,10 +238,13 @@ def run_demo(
     progress: bool | None = None,
     threads: int | None = None,
     names: Sequence[str] | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
 ) -> list[Outcome]:
     """Every recipe that runs on embedded data, in quick mode, plus one combined report.
 
-    A demo directory that already exists is resumed (finished models are reloaded).
+    ``names`` restricts the demo to some recipes; ``overrides`` maps a recipe name to
+    extra dotted config overrides applied on top of its quick mode. A demo directory
+    that already exists is resumed (finished models are reloaded).
     """
     out_path = Path(out)
     specs = (
@@ -265,6 +268,7 @@ def run_demo(
                 progress=progress,
                 threads=threads,
                 fabric=fabric,
+                overrides=(overrides or {}).get(spec.name),
             )
         )
     md = ["# unpaired demo", "", f"Every embedded recipe in quick mode (seed {seed}).", ""]

@@ -1,0 +1,94 @@
+"""align-digits: the honest split, and an end-to-end run on USPS and MNIST with tiny models."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from unpaired.engine.rng import mix
+from unpaired.recipes.align_digits import Config, load_splits
+from unpaired.recipes.runner import run_recipe
+
+
+class _Ctx:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def data_root(self) -> Path:
+        return self.root
+
+    def generator(self, stream: str) -> torch.Generator:
+        return torch.Generator().manual_seed(mix(0, *stream.encode()))
+
+
+def _rows(x: torch.Tensor) -> set[bytes]:
+    return {r.numpy().tobytes() for r in x.flatten(1)}
+
+
+def test_splits_keep_usps_test_and_the_holdout_apart(shared_data: Path) -> None:
+    s = load_splits(Config(), _Ctx(shared_data))
+    sizes = [
+        len(d.labels) for d in (s.mnist_train, s.mnist_val, s.usps_fit, s.usps_holdout, s.usps_test)
+    ]
+    assert sizes == [8000, 2000, 6291, 1000, 2007]
+    assert s.usps_fit.images.shape[1:] == (1, 16, 16) and s.mnist_train.images.shape[1:] == (
+        1,
+        16,
+        16,
+    )
+    fit, held, val = (
+        _rows(s.usps_fit.images),
+        _rows(s.usps_holdout.images),
+        _rows(s.mnist_val.images),
+    )
+    assert len(held & fit) <= 2  # (identical duplicate digits at most)
+    assert not val & _rows(s.mnist_train.images)
+    assert set(s.usps_test.labels.tolist()) == set(range(10))
+
+
+@pytest.mark.slow
+def test_tiny_run_reports_every_method_in_both_spaces(shared_data: Path, tmp_path: Path) -> None:
+    methods = ("mean", "adversarial", "flow-lrmf")
+    out = run_recipe(
+        "align-digits",
+        out=tmp_path / "run",
+        data_dir_option=str(shared_data),
+        overrides={
+            "methods": methods,
+            "classifier.steps": 30,
+            "autoencoder.steps": 20,
+            "density.steps": 5,
+            "embedding.steps": 5,
+            "pixel.steps": 5,
+            "critic_hidden": 32,
+            "latent": 8,
+            "ae_width": 8,
+            "classifier_width": 8,
+            "eval_points": 100,
+        },
+        threads=1,
+        progress=False,
+    )
+    table = out.report.tables[0]
+    assert [(r[0], r[1]) for r in table.rows] == [
+        (space, label)
+        for space in ("embedding", "pixel")
+        for label in (
+            "no alignment",
+            "mean",
+            "adversarial (min-max, logistic critic)",
+            "flow LRMF (MAF density)",
+        )
+    ]
+    for r in table.rows:
+        assert 0.0 <= r[2] <= 1.0 and 0.0 <= r[3] <= 1.0
+        assert r[4] is None or math.isfinite(r[4])
+    m = out.report.metrics
+    assert set(m["references"]) == {"MNIST val (target domain)", "MNIST val, autoencoded"}
+    assert m["embedding/flow-lrmf"]["final_distance"] is not None
+    for space in ("embedding", "pixel"):
+        assert (tmp_path / f"run/figures/samples_{space}.png").read_bytes()[:4] == b"\x89PNG"
+        assert (tmp_path / f"run/checkpoints/{space}/density-source/last.pt").is_file()

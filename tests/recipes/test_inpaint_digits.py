@@ -1,0 +1,89 @@
+"""inpaint-digits: the masking renderer as AIGN sees it, and an end-to-end run."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from unpaired.aign import AIGN
+from unpaired.errors import ConfigError
+from unpaired.recipes import _images
+from unpaired.recipes.runner import run_recipe
+from unpaired.renderers.mask import BOXES, box_mask
+
+TINY = {
+    "nets.generator_width": 4,
+    "nets.generator_blocks": 2,
+    "nets.critic_width": 4,
+    "nets.decoder_width": 4,
+    "nets.classifier_width": 4,
+    "train.steps": 3,
+    "supervised.steps": 2,
+    "classifier.steps": 2,
+    "betas": (0.05,),
+    "n_test": 60,
+    "n_val": 40,
+    "grid_examples": 4,
+}
+
+
+def test_reconstruction_ignores_the_hidden_band_and_the_generator_cannot_see_it() -> None:
+    problem = _images.inpainting("digit_band", 32)
+    m = problem.visible
+    torch.testing.assert_close(m, box_mask(32, 32, BOXES["digit_band"]))
+    assert not list(problem.parameters())
+    truth = torch.rand(4, 1, 32, 32)
+    x = problem.observe(truth)
+    assert torch.equal(x[:, :, 12:20], torch.zeros(4, 1, 8, 32))  # rows 3/8..5/8 hidden
+    # AIGN with this renderer: an output equal to the truth on visible pixels costs 0,
+    # whatever it draws in the band; a change of one visible pixel costs something
+    other = torch.where(m.bool(), truth, torch.rand_like(truth))
+    task = AIGN(_Const(other), problem, reconstruction="l2")
+    assert task.generator_losses({"x": x})["reconstruction"].item() == 0.0
+    # the generator gets the mask and never the hidden pixels
+    g = problem.generator(_images.Networks(generator_width=4, generator_blocks=2)).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(g(problem.observe(truth)), g(problem.observe(other)))
+    # the figure's overlay keeps the original's visible pixels and the output's band
+    over = problem.overlay(other, truth)
+    assert torch.equal(over * m, truth * m) and torch.equal(over * (1 - m), other * (1 - m))
+    other[0, 0, 0, 0] += 0.5  # one visible pixel off
+    assert task.generator_losses({"x": x})["reconstruction"].item() > 0.0
+
+
+class _Const(torch.nn.Module):
+    def __init__(self, y: torch.Tensor) -> None:
+        super().__init__()
+        self.y = y
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.y
+
+
+def test_unknown_box_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown box 'lips'"):
+        _images.inpainting("lips", 32)
+
+
+@pytest.mark.slow
+def test_inpaint_digits_recipe_end_to_end(shared_data: Path, tmp_path: Path) -> None:
+    outcome = run_recipe(
+        "inpaint-digits",
+        out=tmp_path,
+        overrides=TINY,
+        threads=1,
+        progress=False,
+        data_dir_option=str(shared_data),
+    )
+    report = outcome.report
+    assert outcome.status == "completed" and report is not None
+    main, sweep, _ = report.tables
+    assert len(main.rows) == 4 and [r[0] for r in sweep.rows] == [0.05]
+    assert report.metrics["chosen_beta"] == 0.05
+    for row in main.rows:
+        assert all(math.isfinite(v) for v in row[3:8])
+    assert (tmp_path / "figures" / "beta_sweep.png").exists()
+    assert (tmp_path / "checkpoints" / "aign-biased-beta0.05" / "last.pt").exists()

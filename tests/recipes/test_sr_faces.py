@@ -1,0 +1,144 @@
+"""sr-faces: the faces split keeps people apart, the ablation trains its decoder, and
+the recipe runs end to end on the real Olivetti faces with tiny networks."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from unpaired.aign import AIGN
+from unpaired.engine.rng import mix
+from unpaired.recipes import _images
+from unpaired.recipes.runner import run_recipe
+from unpaired.recipes.sr_faces import Config
+
+TINY = {
+    "nets.generator_width": 4,
+    "nets.generator_blocks": 1,
+    "nets.critic_width": 4,
+    "nets.decoder_width": 4,
+    "nets.classifier_width": 4,
+    "train.steps": 3,
+    "supervised.steps": 2,
+    "classifier.steps": 2,
+    "betas": (0.0, 0.01),
+    "grid_examples": 3,
+}
+
+
+class _Ctx:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def data_root(self) -> Path:
+        return self.root
+
+    def generator(self, stream: str) -> torch.Generator:
+        return torch.Generator().manual_seed(mix(0, *stream.encode()))
+
+
+def _rows(images: torch.Tensor) -> set[bytes]:
+    return {bytes(r.numpy().tobytes()) for r in images.flatten(1)}
+
+
+def test_faces_split_holds_people_and_evaluation_images_out(shared_data: Path) -> None:
+    cfg = Config()
+    data = _images.faces_data(cfg, _Ctx(shared_data))
+    k = cfg.memory_class
+    inputs, pool = set(data.inputs.labels.tolist()), set(data.memory_pool.labels.tolist())
+    val, test = set(data.val.labels.tolist()), set(data.test.labels.tolist())
+    assert (len(test), len(val)) == (cfg.test_people, cfg.val_people)
+    assert k in pool and k not in inputs | val | test
+    assert set(data.biased_memories.labels.tolist()) == {k}
+    # no generator ever sees a val or test person; inputs and memories are other people
+    assert not (inputs | pool) & (val | test) and not inputs & pool and not val & test
+    # the classifier knows every person but never sees an evaluation image
+    assert set(data.classifier_train.labels.tolist()) == set(range(40))
+    seen = _rows(data.classifier_train.images)
+    assert not seen & _rows(data.test.images) and not seen & _rows(data.val.images)
+    assert len(data.test) == cfg.test_people * (10 - cfg.gallery)
+    # training sets carry their mirror images; evaluation sets do not
+    n = len(data.inputs) // 2
+    torch.testing.assert_close(data.inputs.images[n:], data.inputs.images[:n].flip(-1))
+
+
+def test_parametric_decoder_ablation_trains_its_decoder_with_the_generator() -> None:
+    torch.manual_seed(0)
+    problem = _images.SuperResolution(4)
+    nets = _images.Networks(generator_width=4, generator_blocks=1, critic_width=4, decoder_width=4)
+    classifier = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(32 * 32, 3))
+    hi = torch.rand(6, 1, 32, 32)
+    sets = {"val": _images.Labelled(hi, torch.tensor([0, 1, 2, 0, 1, 2]))}
+    evaluator = _images.Evaluator(problem, classifier, sets, memory_class=0)
+    task = _images.make_aign(
+        problem, _images.ImageConfig(nets=nets), evaluator, 0.1, 32, decoder=True
+    )
+    assert isinstance(task, _images.ParametricDecoderAIGN)
+    decoder_params = {id(p) for p in task.decoder.parameters()}
+    assert decoder_params <= {id(p) for p in task.generator_parameters()}
+    assert not decoder_params & {id(p) for p in task.critic_parameters()}
+    batch = {"x": problem.observe(hi), "memories": {"image": torch.rand(6, 1, 32, 32)}}
+    losses = task.generator_losses(batch)
+    losses["reconstruction"].backward()
+    assert all(p.grad is not None for p in task.decoder.parameters())
+    # the reconstruction is Dec(G(x)), not the true renderer's P(G(x))
+    with torch.no_grad():
+        out = task.generator(batch["x"])
+        via_decoder = (task.decoder(out) - batch["x"]).square().mean()
+    torch.testing.assert_close(losses["reconstruction"].detach(), via_decoder)
+    metrics = task.evaluate()
+    assert {"val_psnr", "val_decoder_psnr", "val_bias", "val_keep"} <= set(metrics)
+    with pytest.raises(ValueError, match="parameter-free"):  # AIGN itself refuses a decoder
+        AIGN(task.generator, task.decoder)
+
+
+def test_choose_beta_uses_validation_and_the_consistency_floor() -> None:
+    def model(beta: float, val_psnr: float, val_bias: float, test_bias: float) -> _images.Model:
+        final = {"eval/val_psnr": val_psnr, "eval/val_bias": val_bias, "eval/test_bias": test_bias}
+        return _images.Model("AIGN", "k", beta, None, final)  # type: ignore[arg-type]
+
+    sweep = [model(0.01, 33.0, 0.4, 0.9), model(0.03, 29.0, 0.7, 0.1), model(0.1, 25.0, 0.95, 1.0)]
+    chosen, ok = _images.choose_beta(sweep, 28.0)
+    assert ok and chosen.beta == 0.03  # best val bias above the floor; test numbers ignored
+    chosen, ok = _images.choose_beta(sweep, 40.0)
+    assert not ok and chosen.beta == 0.01  # nobody meets the floor: the most consistent
+
+
+@pytest.mark.slow
+def test_sr_faces_recipe_end_to_end(shared_data: Path, tmp_path: Path) -> None:
+    outcome = run_recipe(
+        "sr-faces",
+        out=tmp_path,
+        overrides=TINY,
+        threads=1,
+        progress=False,
+        data_dir_option=str(shared_data),
+    )
+    report = outcome.report
+    assert outcome.status == "completed" and report is not None
+    main, sweep, classifier = report.tables
+    assert [r[0] for r in main.rows] == [
+        "supervised L2 (paired)",
+        "AIGN",
+        "AIGN",
+        "ablation: parametric decoder",
+    ]
+    assert [r[1] for r in main.rows][1:3] == ["every person (unbiased)", "person 13 only"]
+    assert [r[0] for r in sweep.rows] == [0.0, 0.01]
+    # beta = 0 (reconstruction only) is in the sweep but never the biased model
+    assert report.metrics["chosen_beta"] == 0.01
+    assert (tmp_path / "checkpoints" / "aign-biased-beta0" / "last.pt").exists()
+    for row in main.rows:
+        assert all(math.isfinite(v) for v in row[3:8])
+    assert main.rows[-1][-1] is not None and all(r[-1] is None for r in main.rows[:-1])
+    assert classifier.rows[0][:2] == [640, 40]
+    for name in ("grid.png", "beta_sweep.png"):
+        assert (tmp_path / "figures" / name).stat().st_size > 1000
+    assert set(outcome.report.metrics["goals"]) == {
+        "bias_rate_ge_80_at_psnr_ge_floor",
+        "unbiased_keep_rate_ge_80",
+        "decoder_less_consistent",
+    }
