@@ -38,3 +38,9 @@ def test_plot_curves_and_json(tmp_path) -> None:
     assert plot_curves({"m": [{"step": 1}]}, tmp_path / "none.png") is None
     write_json(tmp_path / "m.json", {"a": float("inf"), "b": [1, 2.5]})
     assert json.loads((tmp_path / "m.json").read_text()) == {"a": "inf", "b": [1, 2.5]}
+
+
+def test_markdown_cells_escape_pipes() -> None:
+    t = Table("norms", ["max ||grad||", "x"], [["a|b", 1.0]])
+    header, _, row = t.to_markdown().splitlines()[2:5]
+    assert header == r"| max \|\|grad\|\| | x |" and row == r"| a\|b | 1 |"

@@ -20,6 +20,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 
+def _md_cell(text: str) -> str:
+    """A markdown table cell: a literal ``|`` (as in ``||grad||``) must not split it."""
+    return text.replace("|", "\\|")
+
+
 def fmt(value: Any) -> str:
     """Numbers to 4 significant digits; everything else as text."""
     if isinstance(value, bool) or value is None:
@@ -58,10 +63,10 @@ class Table:
         lines = [
             f"### {self.title}",
             "",
-            "| " + " | ".join(self.columns) + " |",
+            "| " + " | ".join(_md_cell(c) for c in self.columns) + " |",
             "|" + "|".join("---" for _ in self.columns) + "|",
         ]
-        lines += ["| " + " | ".join(fmt(v) for v in r) + " |" for r in self.rows]
+        lines += ["| " + " | ".join(_md_cell(fmt(v)) for v in r) + " |" for r in self.rows]
         if self.note:
             lines += ["", self.note]
         return "\n".join(lines) + "\n"
