@@ -22,6 +22,7 @@ update, each on a freshly sampled batch and with its own optimizer. Around that:
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import signal
 import threading
@@ -249,20 +250,27 @@ class _Trainer:
     def _finite(
         self, total: torch.Tensor, grads: list[torch.Tensor], norm: torch.Tensor | None
     ) -> bool:
-        """One host sync: is the loss finite and (unless AMP handles it) every gradient?"""
-        value = total.detach().float().reshape(1)
-        if self.scaler is None and grads:
-            if norm is not None:
-                value = value + norm.float()
-            elif _FUSED_CHECK is not None:
-                # The fused kernel GradScaler uses: sets _found if any gradient is non-finite
-                # (multiplying by exactly 1.0 leaves the gradients unchanged).
-                self._found.zero_()
-                _FUSED_CHECK(grads, self._found, self._one)
-                return bool(torch.isfinite(value).all() & (self._found == 0).all())
-            else:
-                value = value + torch.stack(torch._foreach_norm(grads)).sum()
-        return bool(torch.isfinite(value).all())
+        """Is the loss finite and (unless AMP handles it) every gradient?
+
+        On CPU, reading scalars with ``.item()`` is cheaper than combining them into one
+        tensor first; on an accelerator everything is reduced on the device and read in
+        one host sync.
+        """
+        check_grads = self.scaler is None and bool(grads)
+        found = None
+        if check_grads and norm is None and _FUSED_CHECK is not None:
+            # The fused kernel GradScaler uses: sets _found if any gradient is non-finite
+            # (multiplying by exactly 1.0 leaves the gradients unchanged).
+            self._found.zero_()
+            _FUSED_CHECK(grads, self._found, self._one)
+            found = self._found
+        elif check_grads:
+            found = norm if norm is not None else torch.stack(torch._foreach_norm(grads)).sum()
+            found = (~torch.isfinite(found)).float().reshape(1)
+        if self.fabric.device.type == "cpu":
+            return math.isfinite(total.item()) and (found is None or found.item() == 0.0)
+        bad = (~torch.isfinite(total.detach().float())).float().reshape(1)
+        return (bad if found is None else bad + found).item() == 0.0
 
     def _raise_non_finite(self, player: str, losses: dict[str, torch.Tensor], step: int) -> None:
         for k, v in losses.items():
