@@ -108,7 +108,7 @@ def supervised_optim(*, steps: int = 1000) -> TrainConfig:
     return TrainConfig(steps=steps, lr=1e-3, log_every=50, eval_every=250, checkpoint_every=500)
 
 
-def classifier_optim(*, steps: int = 1000) -> TrainConfig:
+def classifier_optim(*, steps: int = 600) -> TrainConfig:
     """Optimization of the classifier that measures the bias."""
     return TrainConfig(
         steps=steps, lr=2e-3, betas=(0.9, 0.999), log_every=50, eval_every=250, checkpoint_every=500
@@ -139,10 +139,10 @@ class FacesConfig(ImageConfig):
     memory_class: int = 13  # glasses and a beard: the bias is easy to see
     betas: tuple[float, ...] = (0.0, 0.01, 0.03)
     nets: Networks = field(default_factory=lambda: Networks(r1=10.0))
-    # 64x64 images cost ~4x the digits per step: short fits keep a full run ~6 min of CPU
-    train: TrainConfig = field(default_factory=lambda: aign_train(steps=300, lr=5e-4))
-    supervised: TrainConfig = field(default_factory=lambda: supervised_optim(steps=300))
-    classifier: TrainConfig = field(default_factory=lambda: classifier_optim(steps=600))
+    # 64x64 images cost ~4x the digits per step: short fits keep a full run ~4 min of CPU
+    train: TrainConfig = field(default_factory=lambda: aign_train(steps=200, lr=5e-4))
+    supervised: TrainConfig = field(default_factory=lambda: supervised_optim(steps=200))
+    classifier: TrainConfig = field(default_factory=lambda: classifier_optim(steps=400))
     test_people: int = 10  # never seen by any generator: the reported results
     val_people: int = 6  # never seen by any generator: beta is chosen on them
     memory_people: int = 11  # unbiased memories (with person memory_class); the rest: inputs

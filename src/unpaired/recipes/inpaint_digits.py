@@ -30,7 +30,7 @@ class Config(DigitsConfig):
     box: str = "digit_band"  # a name of unpaired.renderers.mask.BOXES
     betas: tuple[float, ...] = (0.0, 0.02, 0.04)
     # the U-Net costs ~2x the super-resolution generator per step: fewer, shorter fits
-    train: TrainConfig = field(default_factory=lambda: aign_train(steps=1500, lr=5e-4))
+    train: TrainConfig = field(default_factory=lambda: aign_train(steps=600, lr=5e-4))
     supervised: TrainConfig = field(default_factory=lambda: supervised_optim(steps=600))
 
     QUICK: ClassVar[dict] = {**QUICK_STEPS, "betas": (0.04,), "n_test": 500, "n_val": 500}
