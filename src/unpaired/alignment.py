@@ -33,7 +33,7 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, get_args
 
 import numpy as np
 import torch
@@ -68,7 +68,7 @@ from unpaired.errors import ConfigError, DataError
 from unpaired.report import write_json
 
 TransformName = Literal["shift", "affine", "mlp", "flow"]
-TRANSFORMS: tuple[str, ...] = ("shift", "affine", "mlp", "flow")
+TRANSFORMS: tuple[str, ...] = get_args(TransformName)
 DistanceName = Literal[
     "mean",
     "coral",
@@ -84,21 +84,7 @@ DistanceName = Literal[
     "gaussian-lrmf",
     "flow-lrmf",
 ]
-DISTANCES: tuple[str, ...] = (
-    "mean",
-    "coral",
-    "mmd",
-    "energy",
-    "sinkhorn",
-    "emd",
-    "sliced",
-    "adversarial",
-    "wgan-gp",
-    "dual-linear",
-    "dual-rbf",
-    "gaussian-lrmf",
-    "flow-lrmf",
-)
+DISTANCES: tuple[str, ...] = get_args(DistanceName)
 #: Distances whose value is a log-likelihood ratio (nats): ~0 means aligned.
 LRMF_DISTANCES: tuple[str, ...] = ("gaussian-lrmf", "flow-lrmf")
 
