@@ -469,7 +469,9 @@ def run_ladder(
 ) -> LadderResult:
     """Train the ladder models ``models`` (keys of :data:`LABELS`) of one setting with
     ``ctx.fit`` (checkpoint names ``<prefix>-<model>``); each of Forward2Dto3D -> 3D
-    interpreter -> AIGN starts from the previous one's weights."""
+    interpreter -> AIGN starts from the previous one's weights. New networks draw their
+    initial weights from ``ctx.seeded(<prefix>-<model>)``, so a model starts the same
+    whichever other models the run trains."""
     x = test.inputs(setting)
     paired = PairedViews(
         train_poses,
@@ -497,13 +499,17 @@ def run_ladder(
 
     tasks: dict[str, LiftingTask] = {}
     if "martinez" in models:
-        lifter = MartinezLifter(hidden=cfg.hidden, blocks=cfg.blocks, dropout=cfg.martinez_dropout)
+        with ctx.seeded(f"{prefix}-martinez"):
+            lifter = MartinezLifter(
+                hidden=cfg.hidden, blocks=cfg.blocks, dropout=cfg.martinez_dropout
+            )
         tasks["martinez"] = task(RelativePose(lifter), recon=False)
         ctx.fit(
             f"{prefix}-martinez", tasks["martinez"], Unpaired({"paired": paired}), cfg.supervised
         )
     basis = PoseBasis.fit(train_poses, num_components=cfg.components)
-    generator = LiftingGenerator(basis, hidden=cfg.hidden, blocks=cfg.blocks)
+    with ctx.seeded(f"{prefix}-forward2dto3d"):
+        generator = LiftingGenerator(basis, hidden=cfg.hidden, blocks=cfg.blocks)
     tasks["forward2dto3d"] = task(generator, recon=False)
     ctx.fit(
         f"{prefix}-forward2dto3d",
@@ -523,7 +529,9 @@ def run_ladder(
         if model not in models:
             continue
         start = copy.deepcopy(tasks["interpreter"].generator)
-        tasks[model] = task(start, recon=True, prior=make_prior(kind, cfg))  # type: ignore[arg-type]
+        with ctx.seeded(f"{prefix}-{model}"):
+            prior = make_prior(kind, cfg)  # type: ignore[arg-type]
+        tasks[model] = task(start, recon=True, prior=prior)
         data = Unpaired({"x": inputs, "paired": paired, "memories": Unpaired({"pose": memories})})
         ctx.fit(f"{prefix}-{model}", tasks[model], data, cfg.finetune)
     keep = {m: tasks[m] for m in LABELS if m in tasks and m in models}
@@ -533,6 +541,60 @@ def run_ladder(
         errors[m] = pose_errors(out["pose_rel"], test.target)
         reproj[m] = float(reprojection_px(out, x).mean()) if "focal" in out else None
     return LadderResult(keep, errors, reproj)
+
+
+def ladder_models(martinez: bool, extra_priors: Sequence[str]) -> tuple[str, ...]:
+    """The model keys (:data:`LABELS`) a recipe trains: the Martinez MLP if asked, the
+    three ladder models, and AIGN with each extra prior (``"mmd"``, ``"dual"``)."""
+    extra = tuple(f"aign-{p}" for p in extra_priors)
+    return ("martinez",) * martinez + ("forward2dto3d", "interpreter", "aign") + extra
+
+
+@dataclass
+class SettingResult:
+    """One setting of a recipe: its trained ladder, the table, the scores of every model
+    (:func:`scores`), the paper's ratios (:func:`ratios`) and the skeleton figure."""
+
+    ladder: LadderResult
+    table: Table
+    scores: dict[str, dict[str, Any]]
+    ratios: dict[str, Any]
+    figure: Figure | None
+
+    def ratio_row(self, setting: str) -> list:
+        r = self.ratios
+        return [
+            setting,
+            r["aign_over_interpreter"],
+            r["aign_over_forward2dto3d"],
+            r["ordering_holds"],
+        ]
+
+
+def run_setting(
+    ctx: RunContext,
+    setting: str,
+    train_poses: torch.Tensor,
+    test: TestSet,
+    cfg: Ladder,
+    *,
+    cameras: CameraDistribution,
+    models: Sequence[str],
+    title: str,
+    note: str,
+) -> SettingResult:
+    """:func:`run_ladder` for one setting (checkpoint prefix = the setting), then its
+    table (``title``, ``note``), scores, ratios and ``figures/skeletons_<setting>.png``."""
+    result = run_ladder(
+        ctx, setting, train_poses, test, setting, cfg, cameras=cameras, models=models
+    )
+    table = ladder_table(title, result, test, note=note)
+    models_scores = scores(result, test)
+    figure = skeleton_figure(ctx, f"skeletons_{setting}", result, test, title=f"{setting} 2D")
+    return SettingResult(result, table, models_scores, ratios(models_scores), figure)
+
+
+RATIO_COLUMNS = ["setting", "AIGN / 3D interpreter", "AIGN / Forward2Dto3D", "ordering holds"]
 
 
 # --------------------------------------------------------------------------- report

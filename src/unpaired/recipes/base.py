@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,6 +59,15 @@ class RunContext:
     def generator(self, stream: str) -> torch.Generator:
         """A CPU generator for data synthesis/splits, fixed by the run seed and ``stream``."""
         return torch.Generator().manual_seed(mix(self.seed, *stream.encode()))
+
+    @contextmanager
+    def seeded(self, name: str) -> Iterator[None]:
+        """Draw torch's global RNG from a stream fixed by the run seed and ``name`` inside
+        the block, then restore it: ``with ctx.seeded("aign"): model = Net()`` gives the
+        model the same initial weights whichever models the recipe built before it."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(mix(self.seed, *f"init/{name}".encode()))
+            yield
 
     def path(self, name: str) -> Path:
         """A file in the run directory (figures, arrays); parent folders are created."""

@@ -36,18 +36,18 @@ from unpaired.data.mocap import list_subjects, list_takes, load_bvh, load_subjec
 from unpaired.errors import ConfigError, DataError, DataNotFoundError
 from unpaired.recipes._pose import (
     LABELS,
+    RATIO_COLUMNS,
     TEST_CAMERAS,
     TRAIN_CAMERAS,
     Cameras,
     Ladder,
     TestSet,
-    ladder_table,
+    ladder_models,
     make_test_set,
-    ratios,
     retarget,
     run_ladder,
+    run_setting,
     scores,
-    skeleton_figure,
 )
 from unpaired.recipes.base import RunContext
 from unpaired.report import Report, Table
@@ -176,11 +176,6 @@ def _views(cfg: Config, ctx: RunContext, test: dict[str, torch.Tensor], stream: 
     )
 
 
-def _models(cfg: Config) -> tuple[str, ...]:
-    extra = tuple(f"aign-{p}" for p in cfg.extra_priors)
-    return ("martinez",) * cfg.martinez + ("forward2dto3d", "interpreter", "aign") + extra
-
-
 def _loso(cfg: Config, ctx: RunContext, fold03: dict) -> tuple[Table, dict]:
     """Leave-one-subject-out (exact 2D): train on two subjects, test on the third."""
     root = ctx.data_root()
@@ -232,43 +227,32 @@ def run(cfg: Config, ctx: RunContext) -> Report:
     ratio_rows = []
     fold03: dict = {}
     for setting in dict.fromkeys(cfg.settings):
-        result = run_ladder(
+        table_no = "Table 1" if setting == "exact" else "Table 2"
+        done = run_setting(
             ctx,
             setting,
             train,
             test,
-            setting,
             cfg.ladder,
             cameras=cfg.train_cameras.distribution(),
-            models=_models(cfg),
+            models=ladder_models(cfg.martinez, cfg.extra_priors),
+            title=f"{setting} 2D inputs ({table_no} analogue), test = {described}: "
+            "torso-aligned error per take (mm)",
+            note="take mean: unweighted mean over takes (the paper's Average); "
+            "(all): mean over all test frames.",
         )
-        table_no = "Table 1" if setting == "exact" else "Table 2"
-        tables.append(
-            ladder_table(
-                f"{setting} 2D inputs ({table_no} analogue), test = {described}: "
-                "torso-aligned error per take (mm)",
-                result,
-                test,
-                note="take mean: unweighted mean over takes (the paper's Average); "
-                "(all): mean over all test frames.",
-            )
-        )
-        models_scores = scores(result, test)
-        r = ratios(models_scores)
-        metrics[setting] = {"models": models_scores, "ratios": r}
-        ratio_rows.append(
-            [setting, r["aign_over_interpreter"], r["aign_over_forward2dto3d"], r["ordering_holds"]]
-        )
+        tables.append(done.table)
+        metrics[setting] = {"models": done.scores, "ratios": done.ratios}
+        ratio_rows.append(done.ratio_row(setting))
         if setting == "exact":
-            fold03 = models_scores
-        figure = skeleton_figure(ctx, f"skeletons_{setting}", result, test, title=f"{setting} 2D")
-        if figure is not None:
-            figures.append(figure)
+            fold03 = done.scores
+        if done.figure is not None:
+            figures.append(done.figure)
     ratio_rows.append(["paper (Table 1)", *PAPER_RATIOS, True])
     tables.append(
         Table(
             "Goal: AIGN < 3D interpreter < Forward2Dto3D (torso-aligned, take mean)",
-            ["setting", "AIGN / 3D interpreter", "AIGN / Forward2Dto3D", "ordering holds"],
+            RATIO_COLUMNS,
             ratio_rows,
         )
     )

@@ -21,17 +21,15 @@ import torch
 from unpaired.data.synthetic.skeletons import STYLES, sample_poses
 from unpaired.errors import ConfigError
 from unpaired.recipes._pose import (
+    RATIO_COLUMNS,
     TEST_CAMERAS,
     TRAIN_CAMERAS,
     Cameras,
     Ladder,
-    ladder_table,
+    ladder_models,
     make_test_set,
-    ratios,
     retarget,
-    run_ladder,
-    scores,
-    skeleton_figure,
+    run_setting,
 )
 from unpaired.recipes.base import RunContext
 from unpaired.report import Report, Table
@@ -83,41 +81,29 @@ def run(cfg: Config, ctx: RunContext) -> Report:
         noise=(cfg.ladder.noise_px, cfg.ladder.swap_prob),
         generator=ctx.generator("pose-synthetic/test-views"),
     )
-    extra = tuple(f"aign-{p}" for p in cfg.extra_priors)
-    models = ("martinez",) * cfg.martinez + ("forward2dto3d", "interpreter", "aign") + extra
+    models = ladder_models(cfg.martinez, cfg.extra_priors)
     tables, figures, metrics, ratio_rows = [], [], {}, []
     for setting in dict.fromkeys(cfg.settings):
-        result = run_ladder(
+        done = run_setting(
             ctx,
             setting,
             train,
             test,
-            setting,
             cfg.ladder,
             cameras=cfg.train_cameras.distribution(),
             models=models,
+            title=f"{setting} 2D inputs, procedural test body: torso-aligned error per style (mm)",
+            note="take mean: unweighted mean over styles; (all): mean over all test poses.",
         )
-        tables.append(
-            ladder_table(
-                f"{setting} 2D inputs, procedural test body: torso-aligned error per style (mm)",
-                result,
-                test,
-                note="take mean: unweighted mean over styles; (all): mean over all test poses.",
-            )
-        )
-        models_scores = scores(result, test)
-        r = ratios(models_scores)
-        metrics[setting] = {"models": models_scores, "ratios": r}
-        ratio_rows.append(
-            [setting, r["aign_over_interpreter"], r["aign_over_forward2dto3d"], r["ordering_holds"]]
-        )
-        figure = skeleton_figure(ctx, f"skeletons_{setting}", result, test, title=f"{setting} 2D")
-        if figure is not None:
-            figures.append(figure)
+        tables.append(done.table)
+        metrics[setting] = {"models": done.scores, "ratios": done.ratios}
+        ratio_rows.append(done.ratio_row(setting))
+        if done.figure is not None:
+            figures.append(done.figure)
     tables.append(
         Table(
             "AIGN < 3D interpreter < Forward2Dto3D? (torso-aligned, mean over styles)",
-            ["setting", "AIGN / 3D interpreter", "AIGN / Forward2Dto3D", "ordering holds"],
+            RATIO_COLUMNS,
             ratio_rows,
         )
     )
