@@ -14,6 +14,7 @@ from unpaired.models.images import (
     InpaintingGenerator,
     ParametricDecoder,
     PatchCritic,
+    PixelClassifier,
     SuperResolutionGenerator,
 )
 from unpaired.renderers.downsample import downsample
@@ -123,6 +124,7 @@ def test_parametric_decoder_and_classifier_shapes() -> None:
         (PatchCritic(width=8, layers=2), (torch.rand(2, 1, 16, 16),)),
         (ParametricDecoder(width=8), (torch.rand(2, 1, 16, 16),)),
         (ImageClassifier(width=8, stages=2), (torch.rand(2, 1, 8, 8),)),
+        (PixelClassifier(8, num_classes=3), (torch.rand(2, 1, 8, 8),)),
     ],
     ids=lambda v: type(v).__name__ if isinstance(v, nn.Module) else "",
 )
@@ -147,6 +149,7 @@ def test_documented_parameter_counts() -> None:
         "ParametricDecoder()": ParametricDecoder(),
         "ImageClassifier(num_classes=10)": ImageClassifier(num_classes=10),
         "ImageClassifier(num_classes=40)": ImageClassifier(num_classes=40),
+        "PixelClassifier(64, num_classes=40)": PixelClassifier(64, num_classes=40),
     }
     assert set(rows) == set(constructors)
     for expr, model in constructors.items():
@@ -177,10 +180,14 @@ def bars(n: int) -> tuple[torch.Tensor, torch.Tensor]:
     return x, y
 
 
-def test_classifier_learns_a_simple_task() -> None:
+@pytest.mark.parametrize("kind", ["cnn", "pixels"])
+def test_classifier_learns_a_simple_task(kind: str) -> None:
     torch.manual_seed(0)
     (x, y), (x_test, y_test) = bars(32), bars(64)
-    clf = ImageClassifier(width=8, stages=2)
+    if kind == "cnn":
+        clf: nn.Module = ImageClassifier(width=8, stages=2)
+    else:
+        clf = PixelClassifier(16, num_classes=2).fit_standardization(x)
     opt = torch.optim.Adam(clf.parameters(), lr=1e-2)
     for _ in range(50):
         loss = F.cross_entropy(clf(x), y)
@@ -214,3 +221,23 @@ def test_inpainting_skip_starts_from_the_visible_input() -> None:
     x = torch.rand(2, 1, 16, 16) * 0.9 + 0.05
     m = box_mask(16, 16, (0.25, 0.25, 0.75, 0.75)).expand(2, -1, -1, -1)
     torch.testing.assert_close(g(x, m), m * x + (1 - m) * 0.5, atol=1e-5, rtol=1e-5)
+
+
+def test_pixel_classifier_standardizes_with_training_statistics() -> None:
+    x = torch.rand(50, 1, 8, 8) * 0.5 + 0.25
+    x[:, :, 0, 0] = 0.7  # a constant pixel: std is eps, not zero
+    clf = PixelClassifier(8, num_classes=3).fit_standardization(x, eps=0.05)
+    assert torch.allclose(clf.mean, x.mean(0))
+    assert torch.allclose(clf.std, x.std(0) + 0.05)
+    assert clf.std[0, 0, 0] == pytest.approx(0.05)
+    with torch.no_grad():
+        clf.linear.weight.zero_()
+        clf.linear.bias.zero_()
+        clf.linear.weight[0, 1] = 1.0  # logit 0 = the standardized pixel (0, 1)
+    probe = x[:4].clone()
+    expected = (probe[:, 0, 0, 1] - x[:, 0, 0, 1].mean()) / (x[:, 0, 0, 1].std() + 0.05)
+    assert torch.allclose(clf(probe)[:, 0], expected, atol=1e-5)
+    with pytest.raises(ValueError, match=r"images: expected shape \(N, 1, 8, 8\)"):
+        clf.fit_standardization(torch.rand(5, 1, 16, 16))
+    with pytest.raises(ValueError, match=r"x: expected shape \(B, 1, 8, 8\)"):
+        clf(torch.rand(2, 1, 8, 9))

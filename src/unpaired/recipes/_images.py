@@ -59,6 +59,7 @@ from unpaired.models.images import (
     InpaintingGenerator,
     ParametricDecoder,
     PatchCritic,
+    PixelClassifier,
     SuperResolutionGenerator,
 )
 from unpaired.recipes.base import RunContext
@@ -87,7 +88,10 @@ class Networks:
     critic_norm: Literal["none", "spectral"] = "none"
     augment_shift: int = 2  # random shift (px) of critic inputs, real and fake alike; 0: off
     decoder_width: int = 16  # the learned decoder of the ablation
-    classifier_width: int = 16
+    # what measures the bias: a small CNN (digits), or softmax regression on standardized
+    # pixels (faces: few images per person; it also labels smooth outputs correctly)
+    classifier: Literal["cnn", "pixels"] = "cnn"
+    classifier_width: int = 16  # the CNN's
 
 
 def aign_train(*, steps: int = 2000, lr: float = 1e-3) -> TrainConfig:
@@ -138,7 +142,7 @@ class FacesConfig(ImageConfig):
 
     memory_class: int = 13  # glasses and a beard: the bias is easy to see
     betas: tuple[float, ...] = (0.0, 0.01, 0.03)
-    nets: Networks = field(default_factory=lambda: Networks(r1=10.0))
+    nets: Networks = field(default_factory=lambda: Networks(r1=10.0, classifier="pixels"))
     # 64x64 images cost ~4x the digits per step: short fits keep a full run ~4 min of CPU
     train: TrainConfig = field(default_factory=lambda: aign_train(steps=200, lr=5e-4))
     supervised: TrainConfig = field(default_factory=lambda: supervised_optim(steps=200))
@@ -545,11 +549,25 @@ class ParametricDecoderAIGN(ImageAIGN):
         return self.evaluator(self.generator, self.decoder)
 
 
+def make_classifier(nets: Networks, data: ImageData) -> nn.Module:
+    """The classifier that measures the bias (untrained; ``nets.classifier``): the CNN
+    :class:`ImageClassifier`, or :class:`PixelClassifier` standardized on its training
+    images."""
+    n, size = data.num_classes, data.classifier_train.images.shape[-1]
+    if nets.classifier == "cnn":
+        return ImageClassifier(1, num_classes=n, width=nets.classifier_width)
+    if nets.classifier == "pixels":
+        return PixelClassifier(size, num_classes=n).fit_standardization(
+            data.classifier_train.images
+        )
+    raise ConfigError(f"nets.classifier must be 'cnn' or 'pixels', got {nets.classifier!r}")
+
+
 class ClassifierTask(Task):
     """Cross-entropy on labelled high-res images (random shifts as augmentation);
     ``evaluate``: accuracy on held-out real images."""
 
-    def __init__(self, classifier: ImageClassifier, held_out: Labelled, *, shift: int) -> None:
+    def __init__(self, classifier: nn.Module, held_out: Labelled, *, shift: int) -> None:
         super().__init__()
         self.classifier, self.held_out, self.shift = classifier, held_out, shift
 
@@ -717,10 +735,10 @@ def run_biased(
     bs = cfg.batch_size
 
     # 1. the classifier that measures the bias (full high-res data, no evaluation images)
-    classifier = ImageClassifier(1, num_classes=data.num_classes, width=cfg.nets.classifier_width)
+    classifier = make_classifier(cfg.nets, data)
     cls_fit = ctx.fit(
         "classifier",
-        ClassifierTask(classifier, data.test, shift=2),
+        ClassifierTask(classifier, data.test, shift=2 if cfg.nets.classifier == "cnn" else 1),
         TensorSampler(data.classifier_train.images, data.classifier_train.labels, batch_size=32),
         cfg.classifier,
     )
