@@ -8,28 +8,17 @@ from pathlib import Path
 import pytest
 import torch
 
-from unpaired.engine.rng import mix
 from unpaired.recipes.align_digits import Config, load_splits
+from unpaired.recipes.base import RunContext
 from unpaired.recipes.runner import run_recipe
-
-
-class _Ctx:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def data_root(self) -> Path:
-        return self.root
-
-    def generator(self, stream: str) -> torch.Generator:
-        return torch.Generator().manual_seed(mix(0, *stream.encode()))
 
 
 def _rows(x: torch.Tensor) -> set[bytes]:
     return {r.numpy().tobytes() for r in x.flatten(1)}
 
 
-def test_splits_keep_usps_test_and_the_holdout_apart(shared_data: Path) -> None:
-    s = load_splits(Config(), _Ctx(shared_data))
+def test_splits_keep_usps_test_and_the_holdout_apart(data_ctx: RunContext) -> None:
+    s = load_splits(Config(), data_ctx)
     sizes = [
         len(d.labels) for d in (s.mnist_train, s.mnist_val, s.usps_fit, s.usps_holdout, s.usps_test)
     ]

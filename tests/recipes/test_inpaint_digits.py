@@ -1,9 +1,7 @@
-"""inpaint-digits: the masking renderer as AIGN sees it, and an end-to-end run."""
+"""inpaint-digits: the masking renderer as AIGN sees it (end to end:
+test_image_recipes.py)."""
 
 from __future__ import annotations
-
-import math
-from pathlib import Path
 
 import pytest
 import torch
@@ -11,23 +9,7 @@ import torch
 from unpaired.aign import AIGN
 from unpaired.errors import ConfigError
 from unpaired.recipes import _images
-from unpaired.recipes.runner import run_recipe
 from unpaired.renderers.mask import BOXES, box_mask
-
-TINY = {
-    "nets.generator_width": 4,
-    "nets.generator_blocks": 2,
-    "nets.critic_width": 4,
-    "nets.decoder_width": 4,
-    "nets.classifier_width": 4,
-    "train.steps": 3,
-    "supervised.steps": 2,
-    "classifier.steps": 2,
-    "betas": (0.05,),
-    "n_test": 60,
-    "n_val": 40,
-    "grid_examples": 4,
-}
 
 
 def test_reconstruction_ignores_the_hidden_band_and_the_generator_cannot_see_it() -> None:
@@ -66,24 +48,3 @@ class _Const(torch.nn.Module):
 def test_unknown_box_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="unknown box 'lips'"):
         _images.inpainting("lips", 32)
-
-
-@pytest.mark.slow
-def test_inpaint_digits_recipe_end_to_end(shared_data: Path, tmp_path: Path) -> None:
-    outcome = run_recipe(
-        "inpaint-digits",
-        out=tmp_path,
-        overrides=TINY,
-        threads=1,
-        progress=False,
-        data_dir_option=str(shared_data),
-    )
-    report = outcome.report
-    assert outcome.status == "completed" and report is not None
-    main, sweep, _ = report.tables
-    assert len(main.rows) == 4 and [r[0] for r in sweep.rows] == [0.05]
-    assert report.metrics["chosen_beta"] == 0.05
-    for row in main.rows:
-        assert all(math.isfinite(v) for v in row[3:8])
-    assert (tmp_path / "figures" / "beta_sweep.png").exists()
-    assert (tmp_path / "checkpoints" / "aign-biased-beta0.05" / "last.pt").exists()

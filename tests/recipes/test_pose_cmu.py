@@ -7,10 +7,10 @@ import math
 from pathlib import Path
 
 import pytest
-import torch
 
 from unpaired.errors import ConfigError, DataError, DataNotFoundError
 from unpaired.recipes._pose import LABELS
+from unpaired.recipes.base import RunContext
 from unpaired.recipes.pose_cmu import Config, _split, load_test_files
 from unpaired.recipes.runner import run_recipe
 
@@ -140,19 +140,6 @@ def test_pose_cmu_runs_the_ladder_on_the_validation_split(
     assert scores["interpreter"]["reproj_px"] < scores["forward2dto3d"]["reproj_px"]
 
 
-class _Context:
-    """What ``_split`` uses of a RunContext."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def data_root(self) -> Path:
-        return self.root
-
-    def generator(self, stream: str) -> torch.Generator:
-        return torch.Generator().manual_seed(len(stream))
-
-
-def test_unknown_validation_take_is_one_clear_error(shared_data: Path) -> None:
+def test_unknown_validation_take_is_one_clear_error(data_ctx: RunContext) -> None:
     with pytest.raises(ConfigError, match="02_99"):
-        _split(Config(split="validation", val_takes=("02_99",)), _Context(shared_data))  # type: ignore[arg-type]
+        _split(Config(split="validation", val_takes=("02_99",)), data_ctx)

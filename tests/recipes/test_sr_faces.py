@@ -1,52 +1,24 @@
-"""sr-faces: the faces split keeps people apart, the ablation trains its decoder, and
-the recipe runs end to end on the real Olivetti faces with tiny networks."""
+"""sr-faces: the faces split keeps people apart, the ablation trains its decoder, beta
+is chosen on validation (end to end: test_image_recipes.py)."""
 
 from __future__ import annotations
-
-import math
-from pathlib import Path
 
 import pytest
 import torch
 
 from unpaired.aign import AIGN
-from unpaired.engine.rng import mix
 from unpaired.recipes import _images
-from unpaired.recipes.runner import run_recipe
+from unpaired.recipes.base import RunContext
 from unpaired.recipes.sr_faces import Config
-
-TINY = {
-    "nets.generator_width": 4,
-    "nets.generator_blocks": 1,
-    "nets.critic_width": 4,
-    "nets.decoder_width": 4,
-    "nets.classifier_width": 4,
-    "train.steps": 3,
-    "supervised.steps": 2,
-    "classifier.steps": 2,
-    "betas": (0.0, 0.01),
-    "grid_examples": 3,
-}
-
-
-class _Ctx:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def data_root(self) -> Path:
-        return self.root
-
-    def generator(self, stream: str) -> torch.Generator:
-        return torch.Generator().manual_seed(mix(0, *stream.encode()))
 
 
 def _rows(images: torch.Tensor) -> set[bytes]:
     return {bytes(r.numpy().tobytes()) for r in images.flatten(1)}
 
 
-def test_faces_split_holds_people_and_evaluation_images_out(shared_data: Path) -> None:
+def test_faces_split_holds_people_and_evaluation_images_out(data_ctx: RunContext) -> None:
     cfg = Config()
-    data = _images.faces_data(cfg, _Ctx(shared_data))
+    data = _images.faces_data(cfg, data_ctx)
     k = cfg.memory_class
     inputs, pool = set(data.inputs.labels.tolist()), set(data.memory_pool.labels.tolist())
     val, test = set(data.val.labels.tolist()), set(data.test.labels.tolist())
@@ -105,40 +77,3 @@ def test_choose_beta_uses_validation_and_the_consistency_floor() -> None:
     assert ok and chosen.beta == 0.03  # best val bias above the floor; test numbers ignored
     chosen, ok = _images.choose_beta(sweep, 40.0)
     assert not ok and chosen.beta == 0.01  # nobody meets the floor: the most consistent
-
-
-@pytest.mark.slow
-def test_sr_faces_recipe_end_to_end(shared_data: Path, tmp_path: Path) -> None:
-    outcome = run_recipe(
-        "sr-faces",
-        out=tmp_path,
-        overrides=TINY,
-        threads=1,
-        progress=False,
-        data_dir_option=str(shared_data),
-    )
-    report = outcome.report
-    assert outcome.status == "completed" and report is not None
-    main, sweep, classifier = report.tables
-    assert [r[0] for r in main.rows] == [
-        "supervised L2 (paired)",
-        "AIGN",
-        "AIGN",
-        "ablation: parametric decoder",
-    ]
-    assert [r[1] for r in main.rows][1:3] == ["every person (unbiased)", "person 13 only"]
-    assert [r[0] for r in sweep.rows] == [0.0, 0.01]
-    # beta = 0 (reconstruction only) is in the sweep but never the biased model
-    assert report.metrics["chosen_beta"] == 0.01
-    assert (tmp_path / "checkpoints" / "aign-biased-beta0" / "last.pt").exists()
-    for row in main.rows:
-        assert all(math.isfinite(v) for v in row[3:8])
-    assert main.rows[-1][-1] is not None and all(r[-1] is None for r in main.rows[:-1])
-    assert classifier.rows[0][:2] == [640, 40]
-    for name in ("grid.png", "beta_sweep.png"):
-        assert (tmp_path / "figures" / name).stat().st_size > 1000
-    assert set(outcome.report.metrics["goals"]) == {
-        "bias_rate_ge_80_at_psnr_ge_floor",
-        "unbiased_keep_rate_ge_80",
-        "decoder_less_consistent",
-    }
