@@ -6,7 +6,7 @@ import kornia
 import pytest
 import torch
 
-from unpaired.metrics.images import bias_rate, keep_rate, psnr, ssim
+from unpaired.metrics.images import bias_rate, keep_rate, nearest_psnr, psnr, ssim
 
 
 def test_psnr_of_a_known_mse() -> None:
@@ -120,3 +120,28 @@ def test_masks_are_checked() -> None:
         psnr(a, a, mask=torch.ones(3, 1, 16, 16))
     with pytest.raises(ValueError, match="hides every pixel"):
         ssim(a, a, mask=torch.zeros(1, 1, 16, 16))
+
+
+def test_nearest_psnr_is_the_best_pairwise_psnr() -> None:
+    torch.manual_seed(0)
+    x, r = torch.rand(7, 2, 5, 4), torch.rand(11, 2, 5, 4)
+    brute = torch.stack(
+        [psnr(r, xi.expand_as(r), reduction="none").max() for xi in x]  # every pair
+    )
+    torch.testing.assert_close(nearest_psnr(x, r, chunk=3), brute)
+    mask = torch.zeros(1, 1, 5, 4)
+    mask[..., :2, :] = 1
+    brute = torch.stack([psnr(r, xi.expand_as(r), mask=mask, reduction="none").max() for xi in x])
+    torch.testing.assert_close(nearest_psnr(x, r, mask=mask), brute)
+    # an input equal to one of the images on the visible pixels is explained exactly
+    y = r[:1].clone()
+    y[..., 2:, :] = 0.5
+    assert nearest_psnr(y, r, mask=mask)[0] == math.inf
+    assert math.isfinite(nearest_psnr(y, r)[0])
+
+
+def test_nearest_psnr_rejects_bad_shapes() -> None:
+    with pytest.raises(ValueError, match="rendered: expected shape"):
+        nearest_psnr(torch.rand(2, 1, 4, 4), torch.rand(3, 1, 8, 8))
+    with pytest.raises(ValueError, match="one mask"):
+        nearest_psnr(torch.rand(2, 1, 4, 4), torch.rand(3, 1, 4, 4), mask=torch.ones(2, 1, 4, 4))

@@ -45,7 +45,7 @@ def test_image_recipe_end_to_end(name: str, shared_data: Path, tmp_path: Path) -
     )
     report = outcome.report
     assert outcome.status == "completed" and report is not None
-    main, sweep, classifier = report.tables
+    main, sweep, classifier, reach = report.tables
     kind = "person" if "faces" in name else "digit"
     assert [r[0] for r in main.rows] == [
         "supervised L2 (paired)",
@@ -71,6 +71,11 @@ def test_image_recipe_end_to_end(name: str, shared_data: Path, tmp_path: Path) -
     assert classifier.rows[0][1] == n_classes and 0 <= classifier.rows[0][2] <= 1
     if classifier_row is not None:
         assert classifier.rows[0][:2] == classifier_row
+    # no test input of another class is explained by a memory image within 28 dB
+    # (measured: best 21.7 dB for faces, see docs/IMAGES.md), and the table says so
+    best_median, best_max, share = reach.rows[0][1:]
+    assert best_median <= best_max < 28.0 and share == 0.0
+    assert report.metrics["memory_reach"]["share_ge_floor"] == share
     assert set(report.metrics["test"]) == {"supervised", "unbiased", "biased", "parametric_decoder"}
     assert set(report.metrics["goals"]) == {
         "bias_rate_ge_80_at_psnr_ge_floor",

@@ -6,6 +6,8 @@
   (Fig. 5/6: female -> male, young -> old, one identity): classify the outputs with a
   separately trained classifier and report :func:`bias_rate` (share of outputs in the
   target class) and :func:`keep_rate` (share that keep the input's class).
+* Whether the bias is reachable at all: :func:`nearest_psnr`, the best consistency any
+  real memory image reaches with an input (``max_j PSNR(P(m_j), x)``).
 """
 
 from __future__ import annotations
@@ -147,3 +149,37 @@ def keep_rate(pred_labels: torch.Tensor, input_labels: torch.Tensor) -> torch.Te
             f"{pred_labels.shape[0]} and {input_labels.shape[0]}"
         )
     return (pred_labels == input_labels).float().mean()
+
+
+def nearest_psnr(
+    x: torch.Tensor,
+    rendered: torch.Tensor,
+    *,
+    data_range: float = 1.0,
+    mask: torch.Tensor | None = None,
+    chunk: int = 512,
+) -> torch.Tensor:
+    """For each input, the highest PSNR any of a set of images reaches against it.
+
+    ``x`` (N, C, H, W) inputs, ``rendered`` (M, C, H, W) other images seen through the
+    renderer, typically ``P(m_j)`` of the memories: the result (N,) is ``max_j
+    PSNR(rendered_j, x_i)`` in dB, the consistency of the best *real* memory image as an
+    explanation of ``x_i``. Where it stays below a consistency floor, no real memory
+    image is consistent with the input, so a consistent output can only borrow traits of
+    the memories, not become one of them. ``mask`` (1, 1 or C, H, W; 1 = visible), as
+    in :func:`psnr`, restricts the comparison to the visible pixels.
+    """
+    check_shape("x", x, ("N", "C", "H", "W"))
+    check_shape("rendered", rendered, ("M", x.shape[1], x.shape[2], x.shape[3]))
+    if data_range <= 0:
+        raise ValueError(f"data_range must be positive, got {data_range}")
+    if mask is not None and mask.shape[0] != 1:
+        raise ValueError(f"mask: expected one mask (1, 1 or C, H, W), got {tuple(mask.shape)}")
+    m = _check_mask(mask, x[:1])
+    weight = torch.ones_like(x[:1]) if m is None else m
+    b = (rendered * weight).flatten(1)
+    best = []
+    for part in (x * weight).flatten(1).split(chunk):
+        mse = torch.cdist(part, b).square().min(dim=1).values / weight.sum()
+        best.append(10.0 * torch.log10(data_range**2 / mse))
+    return torch.cat(best)

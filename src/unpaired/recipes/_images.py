@@ -52,7 +52,7 @@ from unpaired.data.faces import IMAGES_PER_PERSON, load_olivetti
 from unpaired.distances import MMD, AdversarialDistance, Distance
 from unpaired.engine import Task, TensorSampler, TrainConfig, Unpaired
 from unpaired.errors import ConfigError
-from unpaired.metrics.images import bias_rate, keep_rate, psnr, ssim
+from unpaired.metrics.images import bias_rate, keep_rate, nearest_psnr, psnr, ssim
 from unpaired.models.images import (
     DCGANCritic,
     ImageClassifier,
@@ -717,6 +717,10 @@ def _sweep_plot(
     plt.close(fig)
 
 
+def _share(reach: torch.Tensor, cfg: ImageConfig) -> float:
+    return float((reach >= cfg.min_psnr).float().mean())
+
+
 def _fmt_beta(beta: float) -> str:
     return f"{beta:g}"
 
@@ -871,6 +875,25 @@ def run_biased(
         [[len(data.classifier_train), data.num_classes, cls_acc]],
     )
 
+    # can any real memory image explain a test input (is the goal reachable at all)?
+    other = data.test.where(data.test.labels != k)
+    reach = nearest_psnr(
+        problem.observe(other.images), problem.observe(biased_mem), mask=problem.visible
+    )
+    reach_table = Table(
+        f"{title}: could a real memory image explain the input? (test inputs of other {kind}s)",
+        [
+            "memory images",
+            "median best PSNR [dB]",
+            "max best PSNR [dB]",
+            f"share >= {cfg.min_psnr:g} dB",
+        ],
+        [[len(biased_mem), float(reach.median()), float(reach.max()), _share(reach, cfg)]],
+        note=f"Best PSNR: max over the {kind} {k} memories m of PSNR(P(m), x), the "
+        "consistency the most similar real memory image would have with the input. Below "
+        "the floor, a consistent output cannot be one of the memories, only borrow their traits.",
+    )
+
     figures = []
     if ctx.is_main:
         idx = _grid_examples(data.test, k, cfg.grid_examples)
@@ -911,12 +934,17 @@ def run_biased(
             f"({len(data.inputs)} training inputs, {len(data.biased_memories)} biased memories, "
             f"{len(data.memory_pool)} unbiased memories, {len(data.val)} val, {len(data.test)} test)."
         ),
-        tables=[main, sweep_table, cls_table],
+        tables=[main, sweep_table, cls_table, reach_table],
         figures=figures,
         metrics={
             "chosen_beta": beta,
             "floor_met_on_val": floor_met,
             "classifier_accuracy": cls_acc,
+            "memory_reach": {
+                "median_psnr": float(reach.median()),
+                "max_psnr": float(reach.max()),
+                "share_ge_floor": _share(reach, cfg),
+            },
             "goals": goals,
             "test": {
                 name: {
