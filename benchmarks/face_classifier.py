@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from unpaired.errors import DataNotFoundError
 from unpaired.models.images import ImageClassifier, PixelClassifier
 from unpaired.recipes._images import faces_data, random_shift
 from unpaired.recipes.base import RunContext
@@ -93,7 +94,11 @@ def main() -> None:
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as tmp:
         ctx = RunContext(out=Path(tmp), fabric=None, logger=None, data_dir_option=args.data_dir)  # type: ignore[arg-type]
-        data = faces_data(Config(), ctx)
+        try:
+            data = faces_data(Config(), ctx)
+        except DataNotFoundError as e:
+            print(f"skipped: {e}")
+            return
     x, y = data.classifier_train.images, data.classifier_train.labels
     results = {}
     for name, (make, steps, shift) in CANDIDATES.items():
