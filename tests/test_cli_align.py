@@ -97,6 +97,11 @@ def test_lrmf_failure_signal_warns(clouds: tuple[Path, Path], tmp_path: Path) ->
     assert metrics["final_lrmf_nats"] > 0.1 and "far from 0" in metrics["warning"]
 
 
+def _valid_target(d: Path) -> None:
+    """A well-formed TARGET (10 samples, 2 features): the error must come from the options."""
+    np.save(d / "t.npy", np.zeros((10, 2)))
+
+
 @pytest.mark.parametrize(
     "make,extra,needle",
     [
@@ -108,31 +113,11 @@ def test_lrmf_failure_signal_warns(clouds: tuple[Path, Path], tmp_path: Path) ->
         (lambda d: None, [], "no such file"),
         (lambda d: (d / "t.npy").write_text("garbage"), [], "not a readable .npy array"),
         (lambda d: np.save(d / "t.npy", np.zeros((1, 2))), [], "needs at least 2 samples"),
-        (
-            lambda d: np.save(d / "t.npy", np.zeros((10, 2))),
-            ["--distance", "flow-lrmf", "--transform", "mlp"],
-            "use --transform flow",
-        ),
-        (
-            lambda d: np.save(d / "t.npy", np.zeros((10, 2))),
-            ["--distance", "kl"],
-            "unknown distance 'kl'",
-        ),
-        (
-            lambda d: np.save(d / "t.npy", np.zeros((10, 2))),
-            ["--transform", "rigid"],
-            "unknown transform 'rigid'",
-        ),
-        (
-            lambda d: np.save(d / "t.npy", np.zeros((10, 2))),
-            ["--warn-above", "-1"],
-            "--warn-above must be >= 0",
-        ),
-        (
-            lambda d: np.save(d / "t.npy", np.zeros((10, 2))),
-            ["--identity-weight", "-1"],
-            "--identity-weight must be >= 0",
-        ),
+        (_valid_target, ["--distance", "flow-lrmf", "--transform", "mlp"], "use --transform flow"),
+        (_valid_target, ["--distance", "kl"], "unknown distance 'kl'"),
+        (_valid_target, ["--transform", "rigid"], "unknown transform 'rigid'"),
+        (_valid_target, ["--warn-above", "-1"], "--warn-above must be >= 0"),
+        (_valid_target, ["--identity-weight", "-1"], "--identity-weight must be >= 0"),
     ],
 )
 def test_user_errors_exit_2_with_one_line(

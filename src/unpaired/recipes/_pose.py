@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -551,50 +551,55 @@ def ladder_models(martinez: bool, extra_priors: Sequence[str]) -> tuple[str, ...
 
 
 @dataclass
-class SettingResult:
-    """One setting of a recipe: its trained ladder, the table, the scores of every model
-    (:func:`scores`), the paper's ratios (:func:`ratios`) and the skeleton figure."""
+class Settings:
+    """What :func:`run_settings` returns: the tables (one per setting, then the goal
+    table of ratios), the skeleton figures, ``metrics[setting] = {"models": scores,
+    "ratios": ratios}`` and the trained ladders by setting."""
 
-    ladder: LadderResult
-    table: Table
-    scores: dict[str, dict[str, Any]]
-    ratios: dict[str, Any]
-    figure: Figure | None
-
-    def ratio_row(self, setting: str) -> list:
-        r = self.ratios
-        return [
-            setting,
-            r["aign_over_interpreter"],
-            r["aign_over_forward2dto3d"],
-            r["ordering_holds"],
-        ]
+    tables: list[Table]
+    figures: list[Figure]
+    metrics: dict[str, dict[str, Any]]
+    ladders: dict[str, LadderResult]
 
 
-def run_setting(
+def run_settings(
     ctx: RunContext,
-    setting: str,
+    settings: Sequence[str],
     train_poses: torch.Tensor,
     test: TestSet,
     cfg: Ladder,
     *,
     cameras: CameraDistribution,
     models: Sequence[str],
-    title: str,
+    title: Callable[[str], str],
     note: str,
-) -> SettingResult:
-    """:func:`run_ladder` for one setting (checkpoint prefix = the setting), then its
-    table (``title``, ``note``), scores, ratios and ``figures/skeletons_<setting>.png``."""
-    result = run_ladder(
-        ctx, setting, train_poses, test, setting, cfg, cameras=cameras, models=models
-    )
-    table = ladder_table(title, result, test, note=note)
-    models_scores = scores(result, test)
-    figure = skeleton_figure(ctx, f"skeletons_{setting}", result, test, title=f"{setting} 2D")
-    return SettingResult(result, table, models_scores, ratios(models_scores), figure)
-
-
-RATIO_COLUMNS = ["setting", "AIGN / 3D interpreter", "AIGN / Forward2Dto3D", "ordering holds"]
+    goal_title: str,
+    reference_rows: Sequence[list] = (),
+) -> Settings:
+    """:func:`run_ladder` for each setting (checkpoint prefix = the setting), each with
+    its table (``title(setting)``, ``note``), scores (:func:`scores`), ratios
+    (:func:`ratios`) and ``figures/skeletons_<setting>.png``; then one goal table of the
+    ratios (``goal_title``), ``reference_rows`` (e.g. the paper's) appended."""
+    done = Settings([], [], {}, {})
+    ratio_rows = []
+    for setting in dict.fromkeys(settings):
+        result = run_ladder(
+            ctx, setting, train_poses, test, setting, cfg, cameras=cameras, models=models
+        )
+        done.ladders[setting] = result
+        done.tables.append(ladder_table(title(setting), result, test, note=note))
+        models_scores = scores(result, test)
+        r = ratios(models_scores)
+        done.metrics[setting] = {"models": models_scores, "ratios": r}
+        ratio_rows.append(
+            [setting, r["aign_over_interpreter"], r["aign_over_forward2dto3d"], r["ordering_holds"]]
+        )
+        figure = skeleton_figure(ctx, f"skeletons_{setting}", result, test, title=f"{setting} 2D")
+        if figure is not None:
+            done.figures.append(figure)
+    columns = ["setting", "AIGN / 3D interpreter", "AIGN / Forward2Dto3D", "ordering holds"]
+    done.tables.append(Table(goal_title, columns, [*ratio_rows, *reference_rows]))
+    return done
 
 
 # --------------------------------------------------------------------------- report

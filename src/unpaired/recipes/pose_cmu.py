@@ -36,7 +36,6 @@ from unpaired.data.mocap import list_subjects, list_takes, load_bvh, load_subjec
 from unpaired.errors import ConfigError, DataError, DataNotFoundError
 from unpaired.recipes._pose import (
     LABELS,
-    RATIO_COLUMNS,
     TEST_CAMERAS,
     TRAIN_CAMERAS,
     Cameras,
@@ -46,7 +45,7 @@ from unpaired.recipes._pose import (
     make_test_set,
     retarget,
     run_ladder,
-    run_setting,
+    run_settings,
     scores,
 )
 from unpaired.recipes.base import RunContext
@@ -221,41 +220,30 @@ def run(cfg: Config, ctx: RunContext) -> Report:
         raise ConfigError("settings must name at least one of exact, noisy")
     train, test_takes, described = _split(cfg, ctx)
     test = _views(cfg, ctx, test_takes, "pose-cmu/test-views")
-    tables: list[Table] = []
-    figures = []
-    metrics: dict = {"test": described, "frames": {"train": len(train), "test": len(test.target)}}
-    ratio_rows = []
-    fold03: dict = {}
-    for setting in dict.fromkeys(cfg.settings):
-        table_no = "Table 1" if setting == "exact" else "Table 2"
-        done = run_setting(
-            ctx,
-            setting,
-            train,
-            test,
-            cfg.ladder,
-            cameras=cfg.train_cameras.distribution(),
-            models=ladder_models(cfg.martinez, cfg.extra_priors),
-            title=f"{setting} 2D inputs ({table_no} analogue), test = {described}: "
-            "torso-aligned error per take (mm)",
-            note="take mean: unweighted mean over takes (the paper's Average); "
-            "(all): mean over all test frames.",
-        )
-        tables.append(done.table)
-        metrics[setting] = {"models": done.scores, "ratios": done.ratios}
-        ratio_rows.append(done.ratio_row(setting))
-        if setting == "exact":
-            fold03 = done.scores
-        if done.figure is not None:
-            figures.append(done.figure)
-    ratio_rows.append(["paper (Table 1)", *PAPER_RATIOS, True])
-    tables.append(
-        Table(
-            "Goal: AIGN < 3D interpreter < Forward2Dto3D (torso-aligned, take mean)",
-            RATIO_COLUMNS,
-            ratio_rows,
-        )
+    done = run_settings(
+        ctx,
+        cfg.settings,
+        train,
+        test,
+        cfg.ladder,
+        cameras=cfg.train_cameras.distribution(),
+        models=ladder_models(cfg.martinez, cfg.extra_priors),
+        title=lambda setting: (
+            f"{setting} 2D inputs ({'Table 1' if setting == 'exact' else 'Table 2'} analogue), "
+            f"test = {described}: torso-aligned error per take (mm)"
+        ),
+        note="take mean: unweighted mean over takes (the paper's Average); "
+        "(all): mean over all test frames.",
+        goal_title="Goal: AIGN < 3D interpreter < Forward2Dto3D (torso-aligned, take mean)",
+        reference_rows=[["paper (Table 1)", *PAPER_RATIOS, True]],
     )
+    tables, figures = done.tables, done.figures
+    metrics: dict = {
+        "test": described,
+        "frames": {"train": len(train), "test": len(test.target)},
+        **done.metrics,
+    }
+    fold03 = done.metrics.get("exact", {}).get("models", {})
     if cfg.loso and cfg.split == "test" and not cfg.test_files and fold03:
         table, loso = _loso(cfg, ctx, fold03)
         tables.append(table)

@@ -21,7 +21,6 @@ import torch
 from unpaired.data.synthetic.skeletons import STYLES, sample_poses
 from unpaired.errors import ConfigError
 from unpaired.recipes._pose import (
-    RATIO_COLUMNS,
     TEST_CAMERAS,
     TRAIN_CAMERAS,
     Cameras,
@@ -29,10 +28,10 @@ from unpaired.recipes._pose import (
     ladder_models,
     make_test_set,
     retarget,
-    run_setting,
+    run_settings,
 )
 from unpaired.recipes.base import RunContext
-from unpaired.report import Report, Table
+from unpaired.report import Report
 
 
 @dataclass(frozen=True)
@@ -81,32 +80,21 @@ def run(cfg: Config, ctx: RunContext) -> Report:
         noise=(cfg.ladder.noise_px, cfg.ladder.swap_prob),
         generator=ctx.generator("pose-synthetic/test-views"),
     )
-    models = ladder_models(cfg.martinez, cfg.extra_priors)
-    tables, figures, metrics, ratio_rows = [], [], {}, []
-    for setting in dict.fromkeys(cfg.settings):
-        done = run_setting(
-            ctx,
-            setting,
-            train,
-            test,
-            cfg.ladder,
-            cameras=cfg.train_cameras.distribution(),
-            models=models,
-            title=f"{setting} 2D inputs, procedural test body: torso-aligned error per style (mm)",
-            note="take mean: unweighted mean over styles; (all): mean over all test poses.",
-        )
-        tables.append(done.table)
-        metrics[setting] = {"models": done.scores, "ratios": done.ratios}
-        ratio_rows.append(done.ratio_row(setting))
-        if done.figure is not None:
-            figures.append(done.figure)
-    tables.append(
-        Table(
-            "AIGN < 3D interpreter < Forward2Dto3D? (torso-aligned, mean over styles)",
-            RATIO_COLUMNS,
-            ratio_rows,
-        )
+    done = run_settings(
+        ctx,
+        cfg.settings,
+        train,
+        test,
+        cfg.ladder,
+        cameras=cfg.train_cameras.distribution(),
+        models=ladder_models(cfg.martinez, cfg.extra_priors),
+        title=lambda setting: (
+            f"{setting} 2D inputs, procedural test body: torso-aligned error per style (mm)"
+        ),
+        note="take mean: unweighted mean over styles; (all): mean over all test poses.",
+        goal_title="AIGN < 3D interpreter < Forward2Dto3D? (torso-aligned, mean over styles)",
     )
+    tables, figures, metrics = done.tables, done.figures, done.metrics
     return Report(
         title="pose-synthetic: AIGN 3D pose lifting on procedural skeletons",
         summary=(
