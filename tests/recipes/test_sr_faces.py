@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from unpaired.aign import AIGN
+from unpaired.errors import ConfigError
+from unpaired.models.images import ImageClassifier, PixelClassifier
 from unpaired.recipes import _images
 from unpaired.recipes.base import RunContext
 from unpaired.recipes.sr_faces import Config
@@ -77,3 +79,14 @@ def test_choose_beta_uses_validation_and_the_consistency_floor() -> None:
     assert ok and chosen.beta == 0.03  # best val bias above the floor; test numbers ignored
     chosen, ok = _images.choose_beta(sweep, 40.0)
     assert not ok and chosen.beta == 0.01  # nobody meets the floor: the most consistent
+
+
+def test_faces_measure_identity_with_the_pixel_classifier(data_ctx: RunContext) -> None:
+    data = _images.faces_data(Config(), data_ctx)
+    faces = _images.make_classifier(Config().nets, data)
+    assert isinstance(faces, PixelClassifier)  # the faces default, standardized on its data
+    torch.testing.assert_close(faces.mean, data.classifier_train.images.mean(0))
+    digits = _images.make_classifier(_images.Networks(), data)
+    assert isinstance(digits, ImageClassifier)  # the default elsewhere
+    with pytest.raises(ConfigError, match=r"nets\.classifier must be 'cnn' or 'pixels'"):
+        _images.make_classifier(_images.Networks(classifier="svm"), data)  # type: ignore[arg-type]
