@@ -553,13 +553,12 @@ def ladder_models(martinez: bool, extra_priors: Sequence[str]) -> tuple[str, ...
 @dataclass
 class Settings:
     """What :func:`run_settings` returns: the tables (one per setting, then the goal
-    table of ratios), the skeleton figures, ``metrics[setting] = {"models": scores,
-    "ratios": ratios}`` and the trained ladders by setting."""
+    table of ratios), the skeleton figures and ``metrics[setting] = {"models": scores,
+    "ratios": ratios}``."""
 
     tables: list[Table]
     figures: list[Figure]
     metrics: dict[str, dict[str, Any]]
-    ladders: dict[str, LadderResult]
 
 
 def run_settings(
@@ -580,13 +579,12 @@ def run_settings(
     its table (``title(setting)``, ``note``), scores (:func:`scores`), ratios
     (:func:`ratios`) and ``figures/skeletons_<setting>.png``; then one goal table of the
     ratios (``goal_title``), ``reference_rows`` (e.g. the paper's) appended."""
-    done = Settings([], [], {}, {})
+    done = Settings([], [], {})
     ratio_rows = []
     for setting in dict.fromkeys(settings):
         result = run_ladder(
             ctx, setting, train_poses, test, setting, cfg, cameras=cameras, models=models
         )
-        done.ladders[setting] = result
         done.tables.append(ladder_table(title(setting), result, test, note=note))
         models_scores = scores(result, test)
         r = ratios(models_scores)
