@@ -45,8 +45,7 @@ from unpaired.data.skeleton import (
     bone_vectors,
     from_bone_vectors,
 )
-from unpaired.geometry import euler_to_matrix
-from unpaired.renderers.projection import project
+from unpaired.geometry import euler_to_matrix, project
 
 #: y up (world) -> y down, z towards the camera (camera frame).
 WORLD_TO_CAMERA_AXES = torch.diag(torch.tensor([1.0, -1.0, -1.0]))
