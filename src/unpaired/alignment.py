@@ -27,12 +27,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import math
 import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,20 +40,13 @@ import zuko
 from torch import nn
 
 from unpaired.distances import (
-    EMD,
-    MMD,
     AdversarialDistance,
-    Coral,
     Distance,
     DualAdversarialDistance,
-    Energy,
     FlowLRMF,
     GaussianLRMF,
-    MeanDistance,
-    Sinkhorn,
     SlicedWasserstein,
     density_flow,
-    mlp_critic,
     sliced_wasserstein,
 )
 from unpaired.engine.data import TensorSampler, Unpaired
@@ -64,100 +56,42 @@ from unpaired.engine.rng import seed_everything
 from unpaired.engine.task import Task
 from unpaired.errors import ConfigError, DataError
 from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shift, Transform
+from unpaired.recipes._names import ALIGNMENT_DISTANCES as DISTANCES
+from unpaired.recipes._names import (
+    LRMF_DISTANCES,
+    TRANSFORMS,
+    TransformName,
+    check_pairing,
+    make_transform,
+)
+from unpaired.recipes._names import AlignmentDistanceName as DistanceName
+from unpaired.recipes._names import alignment_distance as make_distance
 from unpaired.report import write_json
 
-TransformName = Literal["shift", "affine", "mlp", "flow"]
-TRANSFORMS: tuple[str, ...] = get_args(TransformName)
-DistanceName = Literal[
-    "mean",
-    "coral",
-    "mmd",
-    "energy",
-    "sinkhorn",
-    "emd",
-    "sliced",
-    "adversarial",
-    "wgan-gp",
-    "dual-linear",
-    "dual-rbf",
-    "gaussian-lrmf",
-    "flow-lrmf",
+__all__ = [
+    "DISTANCES",
+    "LRMF_DISTANCES",
+    "TRANSFORMS",
+    "Affine",
+    "AlignResult",
+    "AlignTask",
+    "DensityTask",
+    "DistanceName",
+    "FlowTransform",
+    "MLPTransform",
+    "Shift",
+    "Standardizer",
+    "Transform",
+    "TransformName",
+    "align",
+    "align_files",
+    "check_pairing",
+    "load_array",
+    "load_samples",
+    "make_distance",
+    "make_transform",
+    "set_private_loglik",
 ]
-DISTANCES: tuple[str, ...] = get_args(DistanceName)
-#: Distances whose value is a log-likelihood ratio (nats): ~0 means aligned.
-LRMF_DISTANCES: tuple[str, ...] = ("gaussian-lrmf", "flow-lrmf")
-
-
-# --------------------------------------------------------------------------------------
-# transformation families (all start at the identity)
-# --------------------------------------------------------------------------------------
-
-
-def make_transform(
-    name: TransformName, dim: int, *, hidden: int = 64, flow_transforms: int = 3
-) -> Transform:
-    """The transformation family ``name`` for D = ``dim`` features, at the identity."""
-    if name not in TRANSFORMS:
-        raise ConfigError(f"unknown transform '{name}'; choose one of {', '.join(TRANSFORMS)}")
-    if name == "shift":
-        return Shift(dim)
-    if name == "affine":
-        return Affine(dim)
-    if name == "mlp":
-        return MLPTransform(dim, hidden=hidden)
-    return FlowTransform(dim, transforms=flow_transforms, hidden=(hidden, hidden))
-
-
-# --------------------------------------------------------------------------------------
-# distances by name (the edge of the library: names -> objects)
-# --------------------------------------------------------------------------------------
-
-
-def make_distance(
-    name: DistanceName,
-    dim: int,
-    *,
-    critic_hidden: int = 64,
-    blur: float | None = None,
-    lam: float = 1.0,
-) -> Distance:
-    """The distance called ``name`` for D = ``dim`` features, with this module's defaults.
-
-    Meant for data standardized to unit variance per feature (as :func:`align` does):
-    Sinkhorn's ``blur`` defaults to ``0.05 * sqrt(D)`` (5% of the RMS spread), MMD uses
-    the multiscale RBF kernel (bandwidths 0.25 to 4 times the median heuristic: one
-    median-heuristic RBF is too smooth to resolve clusters, see ``align-toy``), the RBF
-    dual the median-heuristic bandwidth, the adversarial critics are
-    2-hidden-layer MLPs of width ``critic_hidden``, ``lam`` is the dual's L2 weight,
-    flow LRMF uses a 3-step MAF (hidden width ``critic_hidden``) as shared density.
-    """
-    if name not in DISTANCES:
-        raise ConfigError(f"unknown distance '{name}'; choose one of {', '.join(DISTANCES)}")
-    if name == "mean":
-        return MeanDistance()
-    if name == "coral":
-        return Coral()
-    if name == "mmd":
-        return MMD(kernel="multiscale")
-    if name == "energy":
-        return Energy()
-    if name == "sinkhorn":
-        return Sinkhorn(blur=blur if blur is not None else 0.05 * math.sqrt(dim), scaling=0.8)
-    if name == "emd":
-        return EMD()
-    if name == "sliced":
-        return SlicedWasserstein(projections=128)
-    if name == "adversarial":
-        return AdversarialDistance(mlp_critic(dim, hidden=critic_hidden), loss="logistic")
-    if name == "wgan-gp":
-        return AdversarialDistance(
-            mlp_critic(dim, hidden=critic_hidden), loss="wasserstein", gradient_penalty=10.0
-        )
-    if name in ("dual-linear", "dual-rbf"):
-        return DualAdversarialDistance(kernel="linear" if name == "dual-linear" else "rbf", lam=lam)
-    if name == "gaussian-lrmf":
-        return GaussianLRMF(eps=1e-4)
-    return FlowLRMF(dim, flow="maf", transforms=3, hidden=(critic_hidden, critic_hidden))
 
 
 def _loss_key(distance: Distance) -> str:
@@ -384,19 +318,6 @@ def _check_sets(source: torch.Tensor, target: torch.Tensor) -> None:
         raise DataError(
             f"source has {source.shape[1]} features per sample but target has "
             f"{target.shape[1]}; both must be (N, D) with the same D"
-        )
-
-
-def check_pairing(distance: str, transform: str) -> None:
-    """Raise :class:`ConfigError` for a distance/transform pair that cannot work."""
-    if distance not in DISTANCES:
-        raise ConfigError(f"unknown distance '{distance}'; choose one of {', '.join(DISTANCES)}")
-    if transform not in TRANSFORMS:
-        raise ConfigError(f"unknown transform '{transform}'; choose one of {', '.join(TRANSFORMS)}")
-    if distance == "flow-lrmf" and transform == "mlp":
-        raise ConfigError(
-            "--distance flow-lrmf needs an invertible transform with a log-determinant: "
-            "use --transform flow (or affine/shift); mlp is not invertible"
         )
 
 

@@ -51,7 +51,7 @@ from unpaired.data.skeleton import (
     bone_vectors,
     from_bone_vectors,
 )
-from unpaired.distances import MMD, AdversarialDistance, Distance, DualAdversarialDistance
+from unpaired.distances import Distance
 from unpaired.engine import TensorSampler, TrainConfig, Unpaired
 from unpaired.metrics.pose import face_front, mpjpe, n_mpjpe, p_mpjpe, torso_aligned_error
 from unpaired.models.pose import (
@@ -63,6 +63,7 @@ from unpaired.models.pose import (
     align_poses,
     pose_features,
 )
+from unpaired.recipes._names import POSE_PRIORS, family_distance
 from unpaired.recipes.base import RunContext
 from unpaired.renderers.projection import project
 from unpaired.report import Figure, Table
@@ -423,22 +424,18 @@ def make_prior(kind: PriorKind, cfg: Ladder) -> Prior:
     :func:`align_poses`): the paper's logistic critic (:class:`PoseCritic` on
     ``cfg.critic_features``), or MMD / the dual adversarial distance (RBF kernels, median
     bandwidth) on the same features."""
-    if kind == "logistic":
-        critic = PoseCritic(
+    distance = family_distance(
+        POSE_PRIORS,
+        kind,
+        kind="pose prior",
+        critic=lambda: PoseCritic(
             hidden=cfg.critic_hidden, layers=cfg.critic_layers, features=cfg.critic_features
-        )
-        distance: Distance = AdversarialDistance(critic, loss="logistic")
-        weight = 1.0
-    elif kind == "mmd":
-        distance = _OnFeatures(MMD(kernel="rbf"), cfg.critic_features)
-        weight = cfg.mmd_weight
-    elif kind == "dual":
-        distance = _OnFeatures(
-            DualAdversarialDistance(kernel="rbf", lam=cfg.dual_lam), cfg.critic_features
-        )
-        weight = cfg.dual_weight
-    else:
-        raise ValueError(f"prior must be 'logistic', 'mmd' or 'dual', got {kind!r}")
+        ),
+        options={"mmd": {"kernel": "rbf"}, "dual-rbf": {"lam": cfg.dual_lam}},
+    )
+    if kind != "logistic":  # the critic sees the features itself; the others compare them
+        distance = _OnFeatures(distance, cfg.critic_features)
+    weight = {"logistic": 1.0, "mmd": cfg.mmd_weight, "dual": cfg.dual_weight}[kind]
     return Prior(distance, weight, prediction="shape", transform=align_poses)
 
 

@@ -9,7 +9,7 @@
 * :class:`SfMTask`: :class:`~unpaired.aign.AIGN` plus the smooth-IGN smoothness term and
   held-out evaluation (depth, camera, photometric errors on the evaluation sequence).
 * :func:`make_prior`: a depth or camera-motion prior from a distance name (the paper's
-  critics, or any distance :mod:`unpaired.distances` exports).
+  critics, or any distance of ``recipes._names.SFM_PRIORS``).
 * Baselines that need no training (geometric essential matrix, constant motions) and
   the figures (Fig. 3 curves, Fig. 4 qualitative results).
 """
@@ -17,9 +17,8 @@
 from __future__ import annotations
 
 import copy
-import inspect
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,6 @@ from unpaired.data.flow import egomotion_inputs, farneback_flow
 from unpaired.data.rgbd import FramePairs, relative_motion
 from unpaired.data.synthetic.scenes import MAX_FRAMES, make_scene, render_sequence
 from unpaired.engine import TrainConfig
-from unpaired.errors import ConfigError
 from unpaired.geometry import euler_to_matrix, matrix_to_euler
 from unpaired.metrics.camera import ate_5frame, camera_metrics
 from unpaired.metrics.depth import depth_metrics
@@ -54,6 +52,7 @@ from unpaired.models.sfm import (
     motion_features,
     motion_from_vector,
 )
+from unpaired.recipes._names import SFM_PRIORS, family_distance
 from unpaired.renderers.rigid_warp import photometric_loss, render, rigid_flow
 
 #: Log depth is clamped to this range before exponentiation in the renderer (metres
@@ -262,57 +261,6 @@ def _motion_features(vector: torch.Tensor) -> torch.Tensor:
     return motion_features(*motion_from_vector(vector))
 
 
-def _required_parameters(function: Callable[..., Any]) -> list[str]:
-    """Names of the parameters of ``function`` that have no default (``*args``/``**kwargs``
-    and ``self`` excluded)."""
-    return [
-        p.name
-        for p in inspect.signature(function).parameters.values()
-        if p.default is inspect.Parameter.empty
-        and p.name != "self"
-        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    ]
-
-
-def _usable_as_prior(cls: type) -> bool:
-    """Whether a distance class works as a plain prior: built with no arguments and
-    called as ``distance(a, b)``. Excludes those that need a constructor argument or extra
-    inputs at call time (e.g. :class:`~unpaired.distances.FlowLRMF`: a feature count,
-    ``logdet`` and a private fit; a critic-based distance is built by
-    :func:`make_distance` itself, as ``adversarial``)."""
-    return not _required_parameters(cls) and _required_parameters(cls.forward) == ["a", "b"]
-
-
-def distance_names() -> list[str]:
-    """Names accepted by :func:`make_prior`: ``adversarial`` (the paper's critic) and every
-    :class:`~unpaired.distances.Distance` class that :mod:`unpaired.distances` exports and
-    that works as a prior with its default options (:func:`_usable_as_prior`)."""
-    names = [
-        n
-        for n in getattr(distances, "__all__", [])
-        if isinstance(getattr(distances, n), type)
-        and issubclass(getattr(distances, n), distances.Distance)
-        and getattr(distances, n) is not distances.Distance
-        and _usable_as_prior(getattr(distances, n))
-    ]
-    return ["adversarial", *sorted(names)]
-
-
-def make_distance(name: str, critic: Callable[[], nn.Module]) -> distances.Distance:
-    """A distance by name (one of :func:`distance_names`). ``adversarial``: the paper's
-    logistic critic ``critic()``; any other name: that exported class with its defaults
-    (closed-form distances, and the dual adversarial distance, whose discriminator is
-    solved in closed form per batch)."""
-    if name == "adversarial":
-        return distances.AdversarialDistance(critic(), loss="logistic")
-    known = distance_names()
-    if name not in known:
-        raise ConfigError(
-            f"prior distance '{name}' is not usable here; choose one of {', '.join(known)}"
-        )
-    return getattr(distances, name)()
-
-
 def make_prior(kind: str, name: str, weight: float) -> Prior:
     """The depth (``kind="depth"``) or camera-motion (``"motion"``) prior of Sec. 2.2.
 
@@ -323,11 +271,11 @@ def make_prior(kind: str, name: str, weight: float) -> Prior:
     distances compare those 12 numbers.
     """
     if kind == "depth":
-        distance = make_distance(name, DepthCritic)
-        transform = None if name == "adversarial" else _depth_patches
+        distance = family_distance(SFM_PRIORS, name, kind="SfM prior", critic=DepthCritic)
+        transform = None if isinstance(distance, distances.AdversarialDistance) else _depth_patches
         return Prior(distance, weight, prediction="log_depth", transform=transform)
     if kind == "motion":
-        distance = make_distance(name, MotionCritic)
+        distance = family_distance(SFM_PRIORS, name, kind="SfM prior", critic=MotionCritic)
         return Prior(distance, weight, prediction="motion", transform=_motion_features)
     raise ValueError(f"kind must be 'depth' or 'motion', got {kind!r}")
 
