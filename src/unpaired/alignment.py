@@ -27,13 +27,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import math
 import time
 import zipfile
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal, get_args
+from typing import Any
 
 import numpy as np
 import torch
@@ -42,21 +40,13 @@ import zuko
 from torch import nn
 
 from unpaired.distances import (
-    EMD,
-    MMD,
     AdversarialDistance,
-    Coral,
     Distance,
     DualAdversarialDistance,
-    Energy,
     FlowLRMF,
     GaussianLRMF,
-    MeanDistance,
-    Sinkhorn,
     SlicedWasserstein,
     density_flow,
-    mlp_critic,
-    push_forward,
     sliced_wasserstein,
 )
 from unpaired.engine.data import TensorSampler, Unpaired
@@ -65,194 +55,43 @@ from unpaired.engine.loop import FitResult, TrainConfig, fit, make_fabric
 from unpaired.engine.rng import seed_everything
 from unpaired.engine.task import Task
 from unpaired.errors import ConfigError, DataError
+from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shift, Transform
+from unpaired.recipes._names import ALIGNMENT_DISTANCES as DISTANCES
+from unpaired.recipes._names import (
+    LRMF_DISTANCES,
+    TRANSFORMS,
+    TransformName,
+    check_pairing,
+    make_transform,
+)
+from unpaired.recipes._names import AlignmentDistanceName as DistanceName
+from unpaired.recipes._names import alignment_distance as make_distance
 from unpaired.report import write_json
 
-TransformName = Literal["shift", "affine", "mlp", "flow"]
-TRANSFORMS: tuple[str, ...] = get_args(TransformName)
-DistanceName = Literal[
-    "mean",
-    "coral",
-    "mmd",
-    "energy",
-    "sinkhorn",
-    "emd",
-    "sliced",
-    "adversarial",
-    "wgan-gp",
-    "dual-linear",
-    "dual-rbf",
-    "gaussian-lrmf",
-    "flow-lrmf",
+__all__ = [
+    "DISTANCES",
+    "LRMF_DISTANCES",
+    "TRANSFORMS",
+    "Affine",
+    "AlignResult",
+    "AlignTask",
+    "DensityTask",
+    "DistanceName",
+    "FlowTransform",
+    "MLPTransform",
+    "Shift",
+    "Standardizer",
+    "Transform",
+    "TransformName",
+    "align",
+    "align_files",
+    "check_pairing",
+    "load_array",
+    "load_samples",
+    "make_distance",
+    "make_transform",
+    "set_private_loglik",
 ]
-DISTANCES: tuple[str, ...] = get_args(DistanceName)
-#: Distances whose value is a log-likelihood ratio (nats): ~0 means aligned.
-LRMF_DISTANCES: tuple[str, ...] = ("gaussian-lrmf", "flow-lrmf")
-
-
-# --------------------------------------------------------------------------------------
-# transformation families (all start at the identity)
-# --------------------------------------------------------------------------------------
-
-
-class Transform(nn.Module):
-    """A map ``T``: (N, D) -> (N, D). Invertible ones also give ``log|det dT/dx|``."""
-
-    invertible: ClassVar[bool] = True
-
-    def forward_and_log_det(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``T(x)`` (N, D) and ``log|det dT/dx|`` at every row (N,)."""
-        raise ValueError(
-            f"{type(self).__name__} is not invertible: it has no log-determinant"
-        )  # pragma: no cover - overridden by every invertible transform
-
-
-class Shift(Transform):
-    """``T(x) = x + b`` (translation only), ``b`` (D,) starts at 0."""
-
-    def __init__(self, dim: int) -> None:
-        super().__init__()
-        self.bias = nn.Parameter(torch.zeros(dim))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.bias
-
-    def forward_and_log_det(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self(x), x.new_zeros(x.shape[0])
-
-
-class Affine(Transform):
-    """``T(x) = W x + b`` with ``W`` (D, D) = I and ``b`` (D,) = 0 at the start."""
-
-    def __init__(self, dim: int) -> None:
-        super().__init__()
-        self.weight = nn.Parameter(torch.eye(dim))
-        self.bias = nn.Parameter(torch.zeros(dim))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x @ self.weight.T + self.bias
-
-    def forward_and_log_det(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        logdet = torch.linalg.slogdet(self.weight).logabsdet
-        return self(x), logdet.expand(x.shape[0])
-
-
-class MLPTransform(Transform):
-    """Residual MLP ``T(x) = x + f(x)``; ``f``'s last layer starts at 0 (so T = identity).
-
-    Not invertible in general: no log-determinant (cannot be used with flow LRMF).
-    """
-
-    invertible: ClassVar[bool] = False
-
-    def __init__(self, dim: int, *, hidden: int = 64, layers: int = 2) -> None:
-        super().__init__()
-        mods: list[nn.Module] = []
-        width = dim
-        for _ in range(layers):
-            mods += [nn.Linear(width, hidden), nn.SiLU()]
-            width = hidden
-        last = nn.Linear(width, dim)
-        nn.init.zeros_(last.weight)
-        nn.init.zeros_(last.bias)
-        self.net = nn.Sequential(*mods, last)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.net(x)
-
-    def forward_and_log_det(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        raise ValueError("MLPTransform is not invertible: it has no log-determinant")
-
-
-class FlowTransform(Transform):
-    """A normalizing flow ``T`` (zuko masked autoregressive flow, MAF), identity at start.
-
-    The last layer of every autoregressive conditioner is zero-initialised, so each
-    affine step starts with shift 0 and scale 1. ``T`` is the flow's data-to-noise
-    direction (one parallel pass); its log-determinant is exact.
-    """
-
-    def __init__(self, dim: int, *, transforms: int = 3, hidden: Sequence[int] = (64, 64)) -> None:
-        super().__init__()
-        self.flow = zuko.flows.MAF(
-            dim, transforms=transforms, hidden_features=tuple(hidden)
-        ).transform
-        for step in self.flow.transforms:
-            last = [m for m in step.hyper.modules() if isinstance(m, nn.Linear)][-1]
-            nn.init.zeros_(last.weight)
-            nn.init.zeros_(last.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.flow()(x)
-
-    def forward_and_log_det(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return push_forward(self.flow, x)
-
-
-def make_transform(
-    name: TransformName, dim: int, *, hidden: int = 64, flow_transforms: int = 3
-) -> Transform:
-    """The transformation family ``name`` for D = ``dim`` features, at the identity."""
-    if name not in TRANSFORMS:
-        raise ConfigError(f"unknown transform '{name}'; choose one of {', '.join(TRANSFORMS)}")
-    if name == "shift":
-        return Shift(dim)
-    if name == "affine":
-        return Affine(dim)
-    if name == "mlp":
-        return MLPTransform(dim, hidden=hidden)
-    return FlowTransform(dim, transforms=flow_transforms, hidden=(hidden, hidden))
-
-
-# --------------------------------------------------------------------------------------
-# distances by name (the edge of the library: names -> objects)
-# --------------------------------------------------------------------------------------
-
-
-def make_distance(
-    name: DistanceName,
-    dim: int,
-    *,
-    critic_hidden: int = 64,
-    blur: float | None = None,
-    lam: float = 1.0,
-) -> Distance:
-    """The distance called ``name`` for D = ``dim`` features, with this module's defaults.
-
-    Meant for data standardized to unit variance per feature (as :func:`align` does):
-    Sinkhorn's ``blur`` defaults to ``0.05 * sqrt(D)`` (5% of the RMS spread), MMD uses
-    the multiscale RBF kernel (bandwidths 0.25 to 4 times the median heuristic: one
-    median-heuristic RBF is too smooth to resolve clusters, see ``align-toy``), the RBF
-    dual the median-heuristic bandwidth, the adversarial critics are
-    2-hidden-layer MLPs of width ``critic_hidden``, ``lam`` is the dual's L2 weight,
-    flow LRMF uses a 3-step MAF (hidden width ``critic_hidden``) as shared density.
-    """
-    if name not in DISTANCES:
-        raise ConfigError(f"unknown distance '{name}'; choose one of {', '.join(DISTANCES)}")
-    if name == "mean":
-        return MeanDistance()
-    if name == "coral":
-        return Coral()
-    if name == "mmd":
-        return MMD(kernel="multiscale")
-    if name == "energy":
-        return Energy()
-    if name == "sinkhorn":
-        return Sinkhorn(blur=blur if blur is not None else 0.05 * math.sqrt(dim), scaling=0.8)
-    if name == "emd":
-        return EMD()
-    if name == "sliced":
-        return SlicedWasserstein(projections=128)
-    if name == "adversarial":
-        return AdversarialDistance(mlp_critic(dim, hidden=critic_hidden), loss="logistic")
-    if name == "wgan-gp":
-        return AdversarialDistance(
-            mlp_critic(dim, hidden=critic_hidden), loss="wasserstein", gradient_penalty=10.0
-        )
-    if name in ("dual-linear", "dual-rbf"):
-        return DualAdversarialDistance(kernel="linear" if name == "dual-linear" else "rbf", lam=lam)
-    if name == "gaussian-lrmf":
-        return GaussianLRMF(eps=1e-4)
-    return FlowLRMF(dim, flow="maf", transforms=3, hidden=(critic_hidden, critic_hidden))
 
 
 def _loss_key(distance: Distance) -> str:
@@ -479,19 +318,6 @@ def _check_sets(source: torch.Tensor, target: torch.Tensor) -> None:
         raise DataError(
             f"source has {source.shape[1]} features per sample but target has "
             f"{target.shape[1]}; both must be (N, D) with the same D"
-        )
-
-
-def check_pairing(distance: str, transform: str) -> None:
-    """Raise :class:`ConfigError` for a distance/transform pair that cannot work."""
-    if distance not in DISTANCES:
-        raise ConfigError(f"unknown distance '{distance}'; choose one of {', '.join(DISTANCES)}")
-    if transform not in TRANSFORMS:
-        raise ConfigError(f"unknown transform '{transform}'; choose one of {', '.join(TRANSFORMS)}")
-    if distance == "flow-lrmf" and transform == "mlp":
-        raise ConfigError(
-            "--distance flow-lrmf needs an invertible transform with a log-determinant: "
-            "use --transform flow (or affine/shift); mlp is not invertible"
         )
 
 

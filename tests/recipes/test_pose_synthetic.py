@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from unpaired.data.synthetic.skeletons import STYLES
+from unpaired.errors import ConfigError
 from unpaired.recipes._pose import LABELS, Ladder, make_prior
 from unpaired.recipes.runner import run_recipe
 
@@ -20,7 +21,7 @@ def test_ladder_priors_by_kind() -> None:
     for kind, weight in (("mmd", cfg.mmd_weight), ("dual", cfg.dual_weight)):
         prior = make_prior(kind, cfg)
         assert not prior.distance.learned and prior.weight == weight
-    with pytest.raises(ValueError, match="prior must be 'logistic', 'mmd' or 'dual'"):
+    with pytest.raises(ConfigError, match="unknown pose prior 'wgan'; choose one of logistic"):
         make_prior("wgan", cfg)  # type: ignore[arg-type]
 
 

@@ -4,40 +4,45 @@ evaluation: tests/aign/test_sfm.py)."""
 from __future__ import annotations
 
 import math
+import typing
 
 import pytest
 import torch
 
-import unpaired.distances as distances
 from unpaired.errors import ConfigError
 from unpaired.recipes import get, sfm_scenes
-from unpaired.recipes._sfm import distance_names, make_distance, make_prior
+from unpaired.recipes._names import SFM_PRIORS, SfMPriorName
+from unpaired.recipes._sfm import make_prior
 from unpaired.recipes.runner import resolve_config, run_recipe
 
 
-def test_priors_accept_any_exported_distance(monkeypatch) -> None:
-    class MeanGap(distances.Distance):
-        def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-            return (a.mean(0) - b.mean(0)).pow(2).sum()
-
-    monkeypatch.setattr(distances, "MeanGap", MeanGap, raising=False)
-    monkeypatch.setattr(distances, "__all__", [*distances.__all__, "MeanGap"])
-    prior = make_prior("depth", "MeanGap", 1.0)
-    assert isinstance(prior.distance, MeanGap)
-    # Closed-form depth priors compare 8x8 log-depth patches.
+def test_priors_take_their_names_from_the_table() -> None:
+    """Table names and the class-name aliases the recipe accepted before ``_names`` build the
+    same distance; closed-form depth priors compare 8x8 log-depth patches."""
+    for alias, name in (("MMD", "mmd"), ("DualAdversarialDistance", "dual-linear")):
+        a, b = make_prior("depth", alias, 1.0).distance, make_prior("depth", name, 1.0).distance
+        assert type(a) is type(b) and vars(a) == vars(b)
+    prior = make_prior("depth", "mmd", 1.0)
     assert prior.transform(torch.zeros(2, 1, 16, 32)).shape == (2 * 2 * 4, 64)
-    motion = make_prior("motion", "MeanGap", 1.0)
+    motion = make_prior("motion", "sinkhorn", 1.0)
     assert motion.transform(torch.zeros(3, 6)).shape == (3, 12)
-    with pytest.raises(ConfigError, match="'nope' is not usable here; choose one of adversarial"):
-        make_distance("nope", lambda: torch.nn.Linear(1, 1))
+    assert make_prior("depth", "wgan-gp", 1.0).transform is None  # a critic sees the map
+
+
+def test_a_bad_prior_name_fails_at_set_time_with_the_choices() -> None:
+    with pytest.raises(ConfigError, match=r"depth_prior.*one of 'mean'.*'adversarial'"):
+        resolve_config(get("sfm-scenes"), overrides={"depth_prior": "FlowLRMF"})
+    with pytest.raises(ConfigError, match=r"unknown SfM prior 'flow-lrmf'; choose one of mean"):
+        make_prior("depth", "flow-lrmf", 1.0)
 
 
 def test_every_listed_distance_builds_working_priors() -> None:
-    """Each name of ``distance_names`` builds depth and motion priors that give a finite
-    generator loss; distances that need more than ``(a, b)`` are refused with the list."""
-    names = distance_names()
-    assert {"adversarial", "MMD", "DualAdversarialDistance", "Sinkhorn"} <= set(names)
-    assert "FlowLRMF" not in names and "AdversarialDistance" not in names
+    """Each name of ``SFM_PRIORS`` builds depth and motion priors that give a finite
+    generator loss with a gradient; flow LRMF (needs more than ``(a, b)``) is not listed."""
+    names = list(SFM_PRIORS)
+    assert {"adversarial", "mmd", "dual-rbf", "sinkhorn", "MMD"} <= set(names)
+    assert "flow-lrmf" not in names and "FlowLRMF" not in names
+    assert set(names) == set(typing.get_args(SfMPriorName))
     gen = torch.Generator().manual_seed(0)
     log_depth = torch.randn(2, 1, 16, 32, generator=gen, requires_grad=True)
     depth_mem = torch.randn(2, 1, 16, 32, generator=gen)
@@ -51,8 +56,6 @@ def test_every_listed_distance_builds_working_priors() -> None:
             assert loss.dim() == 0 and torch.isfinite(loss), (name, kind)
             (grad,) = torch.autograd.grad(loss, pred, allow_unused=True)
             assert grad is not None and torch.isfinite(grad).all(), (name, kind)
-    with pytest.raises(ConfigError, match=r"'FlowLRMF' is not usable here.*MMD"):
-        make_prior("depth", "FlowLRMF", 1.0)
 
 
 def test_config_rejects_shared_streets() -> None:

@@ -49,7 +49,7 @@ from torch import nn
 from unpaired.aign import AIGN, Prior, Rendered
 from unpaired.data.digits import load_mnist, load_usps, resize_images
 from unpaired.data.faces import IMAGES_PER_PERSON, load_olivetti
-from unpaired.distances import MMD, AdversarialDistance, Distance
+from unpaired.distances import Distance
 from unpaired.engine import Task, TensorSampler, TrainConfig, Unpaired
 from unpaired.errors import ConfigError
 from unpaired.metrics.images import bias_rate, keep_rate, nearest_psnr, psnr, ssim
@@ -62,6 +62,7 @@ from unpaired.models.images import (
     PixelClassifier,
     SuperResolutionGenerator,
 )
+from unpaired.recipes._names import IMAGE_PRIORS, family_distance
 from unpaired.recipes.base import RunContext
 from unpaired.renderers.downsample import downsample
 from unpaired.renderers.mask import BOXES, apply_mask, box_mask
@@ -448,17 +449,22 @@ def random_shift(x: torch.Tensor, shift: int) -> torch.Tensor:
 def make_prior(nets: Networks, size: int) -> Distance:
     """``d(G(X), M)``: a critic on whole images (DCGAN) or patches trained with the
     paper's logistic loss (or hinge / Wasserstein), or the critic-free RBF MMD."""
-    if nets.prior == "mmd":
-        return MMD()
-    if nets.critic == "dcgan":
-        critic: nn.Module = DCGANCritic(
-            1, size=size, width=nets.critic_width, norm=nets.critic_norm
-        )
-    elif nets.critic == "patch":
-        critic = PatchCritic(1, width=nets.critic_width, layers=3, norm=nets.critic_norm)
-    else:
+
+    def critic() -> nn.Module:
+        if nets.critic == "dcgan":
+            return DCGANCritic(1, size=size, width=nets.critic_width, norm=nets.critic_norm)
+        if nets.critic == "patch":
+            return PatchCritic(1, width=nets.critic_width, layers=3, norm=nets.critic_norm)
         raise ConfigError(f"critic must be 'dcgan' or 'patch', got {nets.critic!r}")
-    return AdversarialDistance(critic, loss=nets.prior, r1=nets.r1)
+
+    r1 = {"r1": nets.r1}
+    return family_distance(
+        IMAGE_PRIORS,
+        nets.prior,
+        kind="image prior",
+        critic=critic,
+        options={"adversarial": r1, "hinge": r1, "wasserstein": r1},
+    )
 
 
 # --------------------------------------------------------------------------------------

@@ -43,7 +43,6 @@ from unpaired.aign.pose import (
     reprojection_px,
 )
 from unpaired.data.pose2d import CameraDistribution
-from unpaired.distances import MMD, AdversarialDistance, Distance, DualAdversarialDistance
 from unpaired.engine import TensorSampler, TrainConfig, Unpaired
 from unpaired.models.pose import (
     CriticFeatures,
@@ -52,6 +51,7 @@ from unpaired.models.pose import (
     PoseBasis,
     PoseCritic,
 )
+from unpaired.recipes._names import POSE_PRIORS, family_distance
 from unpaired.recipes.base import RunContext
 
 PriorKind = Literal["logistic", "mmd", "dual"]
@@ -154,20 +154,23 @@ class Ladder:
 
 
 def make_prior(kind: PriorKind, cfg: Ladder) -> Prior:
-    """The Sup4 prior (:func:`~unpaired.aign.pose.pose_prior`): the paper's logistic critic
+    """The Sup4 prior (:func:`~unpaired.aign.pose.pose_prior`), its distance named by
+    :data:`~unpaired.recipes._names.POSE_PRIORS`: the paper's logistic critic
     (:class:`PoseCritic` on ``cfg.critic_features``), or MMD / the dual adversarial distance
     (RBF kernels, median bandwidth) on the same features."""
-    if kind == "logistic":
-        critic = PoseCritic(
+    distance = family_distance(
+        POSE_PRIORS,
+        kind,
+        kind="pose prior",
+        critic=lambda: PoseCritic(
             hidden=cfg.critic_hidden, layers=cfg.critic_layers, features=cfg.critic_features
-        )
-        return pose_prior(AdversarialDistance(critic, loss="logistic"))
-    if kind == "mmd":
-        return pose_prior(MMD(kernel="rbf"), weight=cfg.mmd_weight, features=cfg.critic_features)
-    if kind == "dual":
-        distance: Distance = DualAdversarialDistance(kernel="rbf", lam=cfg.dual_lam)
-        return pose_prior(distance, weight=cfg.dual_weight, features=cfg.critic_features)
-    raise ValueError(f"prior must be 'logistic', 'mmd' or 'dual', got {kind!r}")
+        ),
+        options={"mmd": {"kernel": "rbf"}, "dual-rbf": {"lam": cfg.dual_lam}},
+    )
+    if kind == "logistic":  # the critic computes the features itself
+        return pose_prior(distance)
+    weight = {"mmd": cfg.mmd_weight, "dual": cfg.dual_weight}[kind]
+    return pose_prior(distance, weight=weight, features=cfg.critic_features)
 
 
 def run_ladder(

@@ -4,7 +4,8 @@
   scratch on the training streets (Fig. 3);
 * :func:`train_pretrained`: supervised pretraining on the training streets, then
   self-supervised finetuning on the test sequence's own unlabelled pairs (Table 3);
-* :func:`make_prior`: a depth or camera-motion prior from a distance name.
+* :func:`make_prior`: a depth or camera-motion prior from a distance name
+  (:data:`~unpaired.recipes._names.SFM_PRIORS`).
 
 The task, renderer and evaluation are :mod:`unpaired.aign.sfm`; the tables and figures
 :mod:`unpaired.recipes._sfm_report`.
@@ -12,21 +13,18 @@ The task, renderer and evaluation are :mod:`unpaired.aign.sfm`; the tables and f
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import nn
 
-import unpaired.distances as distances
 from unpaired.aign.core import Fixed, Paired, Prior
 from unpaired.aign.sfm import SfMGenerator, SfMTask, depth_prior, motion_prior
 from unpaired.data.flow import PairSet
+from unpaired.distances import AdversarialDistance
 from unpaired.engine import FitResult, TensorSampler, Unpaired
-from unpaired.errors import ConfigError
 from unpaired.models.sfm import DepthCritic, MotionCritic
+from unpaired.recipes._names import SFM_PRIORS, family_distance
 from unpaired.recipes.base import RunContext
 
 #: The from-scratch models (Fig. 3) and what each one has: priors, smoothness.
@@ -47,62 +45,19 @@ class Memories:
     motion: torch.Tensor
 
 
-def _required_parameters(function: Callable[..., Any]) -> list[str]:
-    """Names of the parameters of ``function`` that have no default (``*args``/``**kwargs``
-    and ``self`` excluded)."""
-    return [
-        p.name
-        for p in inspect.signature(function).parameters.values()
-        if p.default is inspect.Parameter.empty
-        and p.name != "self"
-        and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-    ]
-
-
-def _usable_as_prior(cls: type) -> bool:
-    """Whether a distance class works as a plain prior: built with no arguments and
-    called as ``distance(a, b)``."""
-    return not _required_parameters(cls) and _required_parameters(cls.forward) == ["a", "b"]
-
-
-def distance_names() -> list[str]:
-    """Names accepted by :func:`make_prior`: ``adversarial`` (the paper's critic) and every
-    :class:`~unpaired.distances.Distance` class that :mod:`unpaired.distances` exports and
-    that works as a prior with its default options."""
-    names = [
-        n
-        for n in getattr(distances, "__all__", [])
-        if isinstance(getattr(distances, n), type)
-        and issubclass(getattr(distances, n), distances.Distance)
-        and getattr(distances, n) is not distances.Distance
-        and _usable_as_prior(getattr(distances, n))
-    ]
-    return ["adversarial", *sorted(names)]
-
-
-def make_distance(name: str, critic: Callable[[], nn.Module]) -> distances.Distance:
-    """A distance by name (one of :func:`distance_names`). ``adversarial``: the paper's
-    logistic critic ``critic()``; any other name: that exported class with its defaults."""
-    if name == "adversarial":
-        return distances.AdversarialDistance(critic(), loss="logistic")
-    known = distance_names()
-    if name not in known:
-        raise ConfigError(
-            f"prior distance '{name}' is not usable here; choose one of {', '.join(known)}"
-        )
-    return getattr(distances, name)()
-
-
 def make_prior(kind: str, name: str, weight: float) -> Prior:
     """The depth (``kind="depth"``) or camera-motion (``"motion"``) prior of Sec. 2.2 with
-    the distance ``name``: the paper's critics (:class:`DepthCritic` on whole log-depth
-    maps, :class:`MotionCritic` on ``[R | T]``) for ``adversarial``, else the named
-    distance (on 8x8 log-depth patches for depth)."""
+    the distance ``name`` of :data:`~unpaired.recipes._names.SFM_PRIORS`: a critic-based
+    name gets the paper's critics (:class:`DepthCritic` on whole log-depth maps,
+    :class:`MotionCritic` on ``[R | T]``); a closed-form distance compares 8x8 log-depth
+    patches and the 12 numbers of ``[R | T]``."""
     if kind == "depth":
-        distance = make_distance(name, DepthCritic)
-        return depth_prior(distance, weight, on_patches=name != "adversarial")
+        distance = family_distance(SFM_PRIORS, name, kind="SfM prior", critic=DepthCritic)
+        critic = isinstance(distance, AdversarialDistance)
+        return depth_prior(distance, weight, on_patches=not critic)
     if kind == "motion":
-        return motion_prior(make_distance(name, MotionCritic), weight)
+        distance = family_distance(SFM_PRIORS, name, kind="SfM prior", critic=MotionCritic)
+        return motion_prior(distance, weight)
     raise ValueError(f"kind must be 'depth' or 'motion', got {kind!r}")
 
 

@@ -53,8 +53,6 @@ from unpaired.alignment import (
     DensityTask,
     Standardizer,
     Transform,
-    make_distance,
-    make_transform,
     set_private_loglik,
 )
 from unpaired.data.digits import load_mnist, load_usps
@@ -62,6 +60,7 @@ from unpaired.distances import FlowLRMF, density_flow
 from unpaired.engine import Task, TensorSampler, TrainConfig, Unpaired
 from unpaired.errors import ConfigError
 from unpaired.models.images import ImageClassifier
+from unpaired.recipes._names import alignment_distance, make_transform
 from unpaired.recipes.base import RunContext
 from unpaired.report import Figure, Report, Table
 
@@ -133,6 +132,9 @@ class Config:
         "pixel.steps": 300,
         "eval_points": 500,
     }
+
+    def __post_init__(self) -> None:  # a bad value fails at --set time, not mid-run
+        _check(self)
 
 
 # --------------------------------------------------------------------------------------
@@ -397,7 +399,7 @@ def _align_space(
     for method in cfg.methods:
         k = min(cfg.eval_points, 500) if method.startswith("dual") else cfg.eval_points
         eval_a, eval_b = space.holdout[:k], space.val_b[:k]
-        dist = make_distance(method, dim, critic_hidden=cfg.critic_hidden)  # type: ignore[arg-type]
+        dist = alignment_distance(method, dim, critic_hidden=cfg.critic_hidden)
         seconds = 0.0
         if isinstance(dist, FlowLRMF):
             _flow_privates(cfg, ctx, space, dist, eval_a, eval_b)
@@ -444,12 +446,11 @@ def _check(cfg: Config) -> None:
         raise ConfigError(f"unknown space(s) {bad}; choose from {', '.join(SPACES)}")
     if cfg.size % 8 or cfg.size < 8:
         raise ConfigError(f"size must be a multiple of 8 (classifier pooling), got {cfg.size}")
+    if cfg.size != 16 and "embedding" in cfg.spaces:
+        raise ConfigError("the embedding space's autoencoder is built for size=16")
 
 
 def run(cfg: Config, ctx: RunContext) -> Report:
-    _check(cfg)
-    if cfg.size != 16 and "embedding" in cfg.spaces:
-        raise ConfigError("the embedding space's autoencoder is built for size=16")
     splits = load_splits(cfg, ctx)
     classifier = ImageClassifier(1, num_classes=10, width=cfg.classifier_width, stages=3)
     clf_task = ClassifierTask(classifier, splits.mnist_val)

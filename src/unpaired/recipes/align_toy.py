@@ -58,17 +58,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
 
-from unpaired.alignment import Affine, AlignTask, Shift, make_distance
-from unpaired.distances import (
-    MMD,
-    AdversarialDistance,
-    DualAdversarialDistance,
-    MeanDistance,
-    mlp_critic,
-)
+from unpaired.alignment import Affine, AlignTask, Shift
+from unpaired.distances import mlp_critic
 from unpaired.engine import TensorSampler, TrainConfig, Unpaired
 from unpaired.errors import ConfigError
 from unpaired.recipes._align import Replicas, mean_std, pm, pm_steps, summarize
+from unpaired.recipes._names import alignment_distance, make_distance
 from unpaired.recipes.base import RunContext
 from unpaired.report import Figure, Report, Table
 
@@ -82,7 +77,7 @@ LINEAR = {
     "linear-minmax": "linear min-max (linear logistic critic)",
     "linear-mean": "difference of means",
 }
-#: Methods of the affine problem (``make_distance`` names in brackets where they differ).
+#: Methods of the affine problem (``recipes._names`` distances, see :func:`_method_task`).
 AFFINE = {
     "minmax-logistic": "min-max logistic",
     "dual-rbf": "kernel dual (dual adversarial, RBF)",
@@ -140,6 +135,9 @@ class Config:
         "methods": ("minmax-logistic", *LINEAR, "dual-rbf", "mmd"),
     }
 
+    def __post_init__(self) -> None:  # a bad value fails at --set time, not mid-run
+        _check(self)
+
 
 def sample_source(n: int, generator: torch.Generator) -> torch.Tensor:
     """(n, 2) points from the asymmetric three-cluster mixture A."""
@@ -186,22 +184,22 @@ def _method_task(cfg: Config, method: str, data: ToyData) -> AlignTask:
     k = cfg.eval_points
     kw: dict[str, Any] = {"eval_a": data.eval_a[:k], "eval_b": data.eval_b[:k]}
     if method == "linear-dual":
-        return AlignTask(Shift(2), DualAdversarialDistance(kernel="linear", lam=cfg.lam), **kw)
+        dual = make_distance("dual-linear", options={"lam": cfg.lam})
+        return AlignTask(Shift(2), dual, **kw)
     if method == "linear-minmax":
-        critic = AdversarialDistance(mlp_critic(2, layers=0), loss="logistic")
+        critic = make_distance("adversarial", critic=lambda: mlp_critic(2, layers=0))
         return AlignTask(Shift(2), critic, critic_l2=cfg.lam, **kw)
     if method == "linear-mean":
-        return AlignTask(Shift(2), MeanDistance(), **kw)
+        return AlignTask(Shift(2), make_distance("mean"), **kw)
+    rbf = {"bandwidth": cfg.rbf_bandwidth}  # the kernel dual and MMD share one RBF kernel
     if method == "minmax-logistic":
-        dist = make_distance("adversarial", 2, critic_hidden=cfg.critic_hidden)
-    elif method == "dual-rbf":
-        dist = DualAdversarialDistance(kernel="rbf", bandwidth=cfg.rbf_bandwidth)
-    elif method == "mmd":
-        dist = MMD(bandwidth=cfg.rbf_bandwidth)
+        dist = alignment_distance("adversarial", 2, critic_hidden=cfg.critic_hidden)
+    elif method in ("dual-rbf", "mmd"):
+        dist = make_distance(method, options=rbf)
     elif method == "mmd-median":
-        dist = MMD()
+        dist = make_distance("mmd")
     else:
-        dist = make_distance(method, 2, critic_hidden=cfg.critic_hidden)  # type: ignore[arg-type]
+        dist = alignment_distance(method, 2, critic_hidden=cfg.critic_hidden)
     return AlignTask(Affine(2), dist, **kw)
 
 
@@ -261,7 +259,6 @@ def _check(cfg: Config) -> None:
 
 
 def run(cfg: Config, ctx: RunContext) -> Report:
-    _check(cfg)
     datasets = {
         problem: [
             make_data(cfg, problem, ctx.generator(f"align-toy/{problem}/{s}"))

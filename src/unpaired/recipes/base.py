@@ -4,53 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from lightning_fabric import Fabric
 
 from unpaired.data.root import data_dir
-from unpaired.engine import FitResult, RunLogger, Task, TrainConfig, fit
-from unpaired.engine.data import BatchSource
 from unpaired.engine.rng import mix
-from unpaired.errors import UnpairedError
+from unpaired.engine.session import BudgetExhausted, Session
 
-
-class BudgetExhausted(UnpairedError):
-    """The run's ``--max-minutes`` budget ran out; the current model was checkpointed."""
-
-    exit_code = 0
-
-    def __init__(self, model: str, step: int) -> None:
-        self.model, self.step = model, step
-        super().__init__(
-            f"time budget reached at step {step} of '{model}'; checkpoint saved, continue with --resume"
-        )
+__all__ = ["BudgetExhausted", "RunContext"]
 
 
 @dataclass
-class RunContext:
-    """Handed to ``recipe.run(cfg, ctx)``."""
+class RunContext(Session):
+    """Handed to ``recipe.run(cfg, ctx)``: a :class:`~unpaired.engine.session.Session`
+    (``ctx.fit(name, task, data, config)``, ``ctx.fits``, ``ctx.is_main``) plus the data
+    directory, seeded generators and the run folder."""
 
     out: Path
-    fabric: Fabric
-    logger: RunLogger
-    seed: int = 0
     quick: bool = False
-    resume: bool = False
     data_dir_option: str | None = None
-    deadline: float | None = None
-    progress: bool | None = None
-    fits: dict[str, FitResult] = field(default_factory=dict)
-
-    @property
-    def is_main(self) -> bool:
-        return self.fabric.global_rank == 0
-
-    @property
-    def device(self) -> torch.device:
-        return self.fabric.device
 
     def data_root(self) -> Path:
         """The data directory (``--data-dir``, ``$UNPAIRED_DATA``, ``~/.cache/unpaired``)."""
@@ -74,25 +48,3 @@ class RunContext:
         p = self.out / name
         p.parent.mkdir(parents=True, exist_ok=True)
         return p
-
-    def fit(self, name: str, task: Task, data: BatchSource, config: TrainConfig) -> FitResult:
-        """Train one model of the recipe with the engine; resumable by name."""
-        if name in self.fits:
-            raise ValueError(f"model name '{name}' used twice in one recipe")
-        result = fit(
-            task,
-            data,
-            config,
-            name=name,
-            out=self.out,
-            seed=mix(self.seed, *name.encode()),
-            resume=self.resume,
-            fabric=self.fabric,
-            logger=self.logger,
-            deadline=self.deadline,
-            progress=self.progress,
-        )
-        self.fits[name] = result
-        if result.stopped == "max_minutes":
-            raise BudgetExhausted(name, result.steps)
-        return result

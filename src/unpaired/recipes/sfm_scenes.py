@@ -39,6 +39,7 @@ from unpaired.data.synthetic.scenes import (
 from unpaired.engine import TrainConfig
 from unpaired.errors import ConfigError
 from unpaired.recipes import _sfm_report as tables
+from unpaired.recipes._names import SfMPriorName
 from unpaired.recipes._sfm import Memories, train_pretrained, train_scratch
 from unpaired.recipes.base import RunContext
 from unpaired.report import Report
@@ -83,8 +84,8 @@ class Config:
     memory_frames: int = 60  # depth memories rendered per memory street
     eval_frames: int = 200  # frames of the evaluation sequence
     batch_size: int = 8
-    depth_prior: str = "adversarial"  # or any distance unpaired.distances exports
-    motion_prior: str = "adversarial"
+    depth_prior: SfMPriorName = "adversarial"  # or any name of recipes._names.SFM_PRIORS
+    motion_prior: SfMPriorName = "adversarial"
     beta: float = 0.05  # weight of the priors (Eq. 1), from scratch
     motion_prior_weight: float = 1.0  # relative to the depth prior's 1
     smoothness: float = 0.1  # smooth-IGN's weight
