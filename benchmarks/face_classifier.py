@@ -1,7 +1,7 @@
 """Which classifier should measure face identity in ``sr-faces`` / ``inpaint-faces``?
 
 The bias rate and keep rate of the faces recipes are only as good as the classifier that
-reads identities. This trains, on the recipes' own split (``faces_data``: the classifier
+reads identities. This trains, on the recipes' own split (``FacesConfig.split``: the classifier
 trains on every person's gallery, never on an evaluation image), the two classifiers of
 :mod:`unpaired.models.images` with the recipes' training loop (Adam, batch 32, random
 shifts) and reports held-out accuracy on
@@ -25,7 +25,6 @@ import argparse
 import json
 import platform
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,10 +32,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from unpaired.data.augment import random_shift
+from unpaired.data.root import data_dir
+from unpaired.engine.rng import mix
 from unpaired.errors import DataNotFoundError
 from unpaired.models.images import ImageClassifier, PixelClassifier
-from unpaired.recipes._images import faces_data, random_shift
-from unpaired.recipes.base import RunContext
 from unpaired.recipes.sr_faces import Config
 from unpaired.renderers.downsample import downsample
 
@@ -92,13 +92,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    with tempfile.TemporaryDirectory() as tmp:
-        ctx = RunContext(out=Path(tmp), fabric=None, logger=None, data_dir_option=args.data_dir)  # type: ignore[arg-type]
-        try:
-            data = faces_data(Config(), ctx)
-        except DataNotFoundError as e:
-            print(f"skipped: {e}")
-            return
+    # the recipes' split at run seed 0 (RunContext.generator("images/faces-split"))
+    split = torch.Generator().manual_seed(mix(0, *b"images/faces-split"))
+    try:
+        data = Config().split(data_dir(args.data_dir), split)
+    except DataNotFoundError as e:
+        print(f"skipped: {e}")
+        return
     x, y = data.classifier_train.images, data.classifier_train.labels
     results = {}
     for name, (make, steps, shift) in CANDIDATES.items():

@@ -8,14 +8,28 @@ from typing import Any
 import torch
 
 from unpaired.aign.core import AIGN
+from unpaired.aign.images import (
+    DownsampleRenderer,
+    ImageAIGN,
+    MaskRenderer,
+    ParametricDecoderAIGN,
+)
 from unpaired.aign.pose import LiftingTask, Memories, PairedViews, make_test_set, pose_prior
 from unpaired.aign.sfm import SfMGenerator, SfMTask, depth_prior, motion_prior
 from unpaired.data.pose2d import CameraDistribution
 from unpaired.data.synthetic.scenes import street_motions, street_pair_set
 from unpaired.data.synthetic.skeletons import sample_poses
 from unpaired.distances import MMD, AdversarialDistance
+from unpaired.models.images import (
+    DCGANCritic,
+    InpaintingGenerator,
+    MaskedGenerator,
+    ParametricDecoder,
+    SuperResolutionGenerator,
+)
 from unpaired.models.pose import LiftingGenerator, PoseBasis, PoseCritic
 from unpaired.models.sfm import DepthCritic, MotionCritic
+from unpaired.renderers.mask import BOXES, box_mask
 
 
 def lifting_task(*, prior: str = "logistic") -> tuple[LiftingTask, dict[str, Any]]:
@@ -84,3 +98,38 @@ def sfm_task(*, ema: float = 0.0, depth_lr_scale: float = 1.0) -> tuple[SfMTask,
     memories = {"depth": pairs.depth.log(), "motion": street_motions([5])[:4]}
     batch = {"x": pairs.inputs, "intrinsics": pairs.intrinsics, "memories": memories}
     return task, batch
+
+
+def image_task(kind: str = "sr", *, decoder: bool = False) -> tuple[ImageAIGN, dict[str, Any]]:
+    """Biased super-resolution (``"sr"``) or inpainting (``"inpaint"``) of 16x16 images
+    with a DCGAN critic; ``decoder=True``: the parametric-decoder ablation."""
+    torch.manual_seed(0)
+    truth = torch.rand(4, 1, 16, 16)
+    if kind == "sr":
+        renderer = DownsampleRenderer(4)
+        gen = SuperResolutionGenerator(1, factor=4, width=4, blocks=1)
+        dec_factor = 4
+    else:
+        renderer = MaskRenderer(box_mask(16, 16, BOXES["digit_band"]))
+        gen = MaskedGenerator(InpaintingGenerator(1, width=4, depth=2), renderer.visible)
+        dec_factor = 1
+    prior = {"output": AdversarialDistance(DCGANCritic(1, size=16, width=4), loss="logistic")}
+    if decoder:
+        dec = ParametricDecoder(1, factor=dec_factor, width=4)
+        task: ImageAIGN = ParametricDecoderAIGN(gen, dec, renderer, prior, beta=0.1)
+    else:
+        task = ImageAIGN(gen, renderer, prior, beta=0.1)
+    batch = {"x": renderer.observe(truth), "memories": {"output": torch.rand(4, 1, 16, 16)}}
+    return task, batch
+
+
+#: Every AIGN task family, by name: a builder of ``(task, batch)``.
+TASKS = {
+    "aign": generic_aign,
+    "aign-pose-logistic": lifting_task,
+    "aign-pose-mmd": lambda: lifting_task(prior="mmd"),
+    "aign-sfm": sfm_task,
+    "aign-sr": image_task,
+    "aign-inpaint": lambda: image_task("inpaint"),
+    "aign-decoder-ablation": lambda: image_task(decoder=True),
+}

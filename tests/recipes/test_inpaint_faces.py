@@ -8,7 +8,7 @@ from unpaired.recipes.inpaint_faces import Config
 
 
 def test_default_face_box_hides_part_of_the_lower_face() -> None:
-    m = _images.inpainting(Config().box, 64).visible[0, 0]
+    m = _images.inpainting(Config().box, 64).renderer.visible[0, 0]
     hidden = (m == 0).nonzero()
     assert 0.03 < len(hidden) / m.numel() < 0.5
     assert hidden[:, 0].min() >= 24  # below the eyes

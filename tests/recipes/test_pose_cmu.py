@@ -7,11 +7,11 @@ import math
 from pathlib import Path
 
 import pytest
+import torch
 
 from unpaired.errors import ConfigError, DataError, DataNotFoundError
 from unpaired.recipes._pose import LABELS
-from unpaired.recipes.base import RunContext
-from unpaired.recipes.pose_cmu import Config, _split, load_test_files
+from unpaired.recipes.pose_cmu import Config, load_split, load_test_files
 from unpaired.recipes.runner import run_recipe
 
 #: A CMU-named BVH skeleton (cm, y up): name, parent, offset; End Sites are "<parent>_end".
@@ -140,6 +140,6 @@ def test_pose_cmu_runs_the_ladder_on_the_validation_split(
     assert scores["interpreter"]["reproj_px"] < scores["forward2dto3d"]["reproj_px"]
 
 
-def test_unknown_validation_take_is_one_clear_error(data_ctx: RunContext) -> None:
+def test_unknown_validation_take_is_one_clear_error(shared_data: Path) -> None:
     with pytest.raises(ConfigError, match="02_99"):
-        _split(Config(split="validation", val_takes=("02_99",)), data_ctx)
+        load_split(Config(split="validation", val_takes=("02_99",)), shared_data, torch.Generator())

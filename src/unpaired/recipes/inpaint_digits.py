@@ -2,7 +2,7 @@
 
 The middle horizontal band of each 32x32 digit is hidden (``digit_band``); the renderer
 is the mask, ``m ⊙ G(x)``. The memories show one digit class only; the inputs are the
-other classes. See :mod:`unpaired.recipes._images` for the models, baselines, metrics
+other classes. See :mod:`unpaired.recipes._images` (and :mod:`unpaired.aign.images`) for the models, baselines, metrics
 and the choice of ``beta``; docs/IMAGES.md for results.
 """
 
@@ -16,11 +16,10 @@ from unpaired.recipes._images import (
     QUICK_STEPS,
     DigitsConfig,
     aign_train,
-    digits_data,
     inpainting,
-    run_biased,
     supervised_optim,
 )
+from unpaired.recipes._images_run import run_biased
 from unpaired.recipes.base import RunContext
 from unpaired.report import Report
 
@@ -37,7 +36,7 @@ class Config(DigitsConfig):
 
 
 def run(cfg: Config, ctx: RunContext) -> Report:
-    data = digits_data(cfg, ctx)
+    data = cfg.split(ctx.data_root(), ctx.generator("images/digits-split"))
     return run_biased(
         cfg,
         ctx,

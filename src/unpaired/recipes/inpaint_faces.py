@@ -3,7 +3,7 @@ Fig. 6).
 
 A fixed box of each 64x64 face is hidden; the renderer is the mask, ``m ⊙ G(x)``. The
 memories show one person only; the inputs are other people, and the test people are
-never seen by any generator. See :mod:`unpaired.recipes._images` for the models,
+never seen by any generator. See :mod:`unpaired.recipes._images` (and :mod:`unpaired.aign.images`) for the models,
 baselines, metrics and the choice of ``beta``; docs/IMAGES.md for results.
 """
 
@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from unpaired.recipes._images import QUICK_FACES, FacesConfig, faces_data, inpainting, run_biased
+from unpaired.recipes._images import QUICK_FACES, FacesConfig, inpainting
+from unpaired.recipes._images_run import run_biased
 from unpaired.recipes.base import RunContext
 from unpaired.report import Report
 
@@ -25,7 +26,7 @@ class Config(FacesConfig):
 
 
 def run(cfg: Config, ctx: RunContext) -> Report:
-    data = faces_data(cfg, ctx)
+    data = cfg.split(ctx.data_root(), ctx.generator("images/faces-split"))
     return run_biased(
         cfg,
         ctx,

@@ -133,9 +133,11 @@ def load_test_files(paths: Sequence[str], *, fps: float, bvh_units: str) -> dict
     return takes
 
 
-def _split(cfg: Config, ctx: RunContext) -> tuple[torch.Tensor, dict[str, torch.Tensor], str]:
-    """Training poses, test takes and a description of the test set."""
-    root = ctx.data_root()
+def load_split(
+    cfg: Config, root: Path, generator: torch.Generator
+) -> tuple[torch.Tensor, dict[str, torch.Tensor], str]:
+    """Training poses, test takes and a description of the test set, from the data
+    directory ``root``; ``generator`` draws the validation split's new body."""
     if cfg.split == "validation":
         found = {t.stem for s in cfg.train_subjects for t in list_takes(root, s)[1]}
         missing = [t for t in cfg.val_takes if t not in found]
@@ -147,9 +149,7 @@ def _split(cfg: Config, ctx: RunContext) -> tuple[torch.Tensor, dict[str, torch.
     train = {s: _subject_takes(root, s, cfg.fps) for s in cfg.train_subjects}
     if cfg.split == "validation":
         test = {t: takes[t] for takes in train.values() for t in cfg.val_takes if t in takes}
-        stacked = retarget(
-            _stack(test), std=cfg.val_retarget_std, generator=ctx.generator("pose-cmu/retarget")
-        )
+        stacked = retarget(_stack(test), std=cfg.val_retarget_std, generator=generator)
         test = dict(zip(test, stacked.split([len(v) for v in test.values()]), strict=True))
         poses = [p for takes in train.values() for t, p in takes.items() if t not in test]
         described = f"validation: takes {', '.join(test)} retargeted to a new body"
@@ -216,7 +216,9 @@ def _loso(cfg: Config, ctx: RunContext, fold03: dict) -> tuple[Table, dict]:
 def run(cfg: Config, ctx: RunContext) -> Report:
     if not cfg.settings:
         raise ConfigError("settings must name at least one of exact, noisy")
-    train, test_takes, described = _split(cfg, ctx)
+    train, test_takes, described = load_split(
+        cfg, ctx.data_root(), ctx.generator("pose-cmu/retarget")
+    )
     test = _views(cfg, ctx, test_takes, "pose-cmu/test-views")
     done = run_settings(
         ctx,

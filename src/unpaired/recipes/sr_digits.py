@@ -2,7 +2,7 @@
 
 8x8 digits go in, 32x32 digits come out (MNIST padded to 32x32, or USPS); the renderer
 is 4x average pooling. The memories show one digit class only; the inputs are the other
-classes. See :mod:`unpaired.recipes._images` for the models, baselines, metrics and the
+classes. See :mod:`unpaired.recipes._images` (and :mod:`unpaired.aign.images`) for the models, baselines, metrics and the
 choice of ``beta``; docs/IMAGES.md for results.
 """
 
@@ -11,13 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from unpaired.recipes._images import (
-    QUICK_STEPS,
-    DigitsConfig,
-    SuperResolution,
-    digits_data,
-    run_biased,
-)
+from unpaired.recipes._images import QUICK_STEPS, DigitsConfig, super_resolution
+from unpaired.recipes._images_run import run_biased
 from unpaired.recipes.base import RunContext
 from unpaired.report import Report
 
@@ -34,7 +29,7 @@ def run(cfg: Config, ctx: RunContext) -> Report:
     return run_biased(
         cfg,
         ctx,
-        digits_data(cfg, ctx),
-        SuperResolution(cfg.factor),
+        cfg.split(ctx.data_root(), ctx.generator("images/digits-split")),
+        super_resolution(cfg.factor),
         title=f"sr-digits: class-biased {cfg.factor}x super-resolution ({cfg.dataset})",
     )

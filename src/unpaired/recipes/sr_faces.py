@@ -12,13 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from unpaired.recipes._images import (
-    QUICK_FACES,
-    FacesConfig,
-    SuperResolution,
-    faces_data,
-    run_biased,
-)
+from unpaired.recipes._images import QUICK_FACES, FacesConfig, super_resolution
+from unpaired.recipes._images_run import run_biased
 from unpaired.recipes.base import RunContext
 from unpaired.report import Report
 
@@ -34,7 +29,7 @@ def run(cfg: Config, ctx: RunContext) -> Report:
     return run_biased(
         cfg,
         ctx,
-        faces_data(cfg, ctx),
-        SuperResolution(cfg.factor),
+        cfg.split(ctx.data_root(), ctx.generator("images/faces-split")),
+        super_resolution(cfg.factor),
         title=f"sr-faces: identity-biased {cfg.factor}x super-resolution",
     )

@@ -85,3 +85,17 @@ def plot_sweep(
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return save(fig, path, dpi=110)
+
+
+def blend(output: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
+    """The output blended half-and-half over the original (same shape): where a
+    super-resolved image departs from the truth."""
+    return 0.5 * (output + original)
+
+
+def paste_hidden(
+    output: torch.Tensor, original: torch.Tensor, visible: torch.Tensor
+) -> torch.Tensor:
+    """The output's hidden region (``visible`` = 0) pasted into the original (AIGN Fig. 6,
+    last row); ``visible`` broadcasts to the images."""
+    return visible * original + (1 - visible) * output
