@@ -62,6 +62,9 @@ def test_the_recipe_builds_the_decoder_ablation_from_its_networks() -> None:
     assert isinstance(task, ParametricDecoderAIGN) and task.renderer is problem.renderer
     assert set(task.priors) == {"image"} and task.prior_specs["image"].transform is not None
     assert not _images_run.make_aign(problem, cfg, evaluator, 0.0, 32).priors  # beta 0: none
+    assert task.reconstruction == "mse"  # the default, what every reported run used
+    l2 = _images.ImageConfig(nets=nets, reconstruction="l2")
+    assert _images_run.make_aign(problem, l2, evaluator, 0.1, 32).reconstruction == "l2"
     with pytest.raises(ConfigError, match="factor must be 2, 4, 8 or 16"):
         _images.super_resolution(3)
 

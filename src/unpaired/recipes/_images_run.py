@@ -102,10 +102,23 @@ def make_aign(
         dec = problem.decoder(cfg.nets)
         gen = problem.generator(cfg.nets)
         return ParametricDecoderAIGN(
-            gen, dec, problem.renderer, priors, beta=beta, evaluator=evaluator
+            gen,
+            dec,
+            problem.renderer,
+            priors,
+            beta=beta,
+            reconstruction=cfg.reconstruction,
+            evaluator=evaluator,
         )
     gen = problem.generator(cfg.nets)
-    return ImageAIGN(gen, problem.renderer, priors, beta=beta, evaluator=evaluator)
+    return ImageAIGN(
+        gen,
+        problem.renderer,
+        priors,
+        beta=beta,
+        reconstruction=cfg.reconstruction,
+        evaluator=evaluator,
+    )
 
 
 def _unpaired(x: torch.Tensor, memories: torch.Tensor, batch_size: int) -> Unpaired:
