@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
 from unpaired.aign.pose import METRICS, TestSet
-from unpaired.data.pose2d import CameraDistribution
-from unpaired.recipes._pose import LABELS, Ladder, LadderResult, run_ladder
+from unpaired.recipes._pose import (
+    LABELS,
+    CameraRig,
+    Ladder,
+    LadderResult,
+    ladder_models,
+    run_ladder,
+)
 from unpaired.recipes.base import RunContext
 from unpaired.report import Figure, Table
 from unpaired.viz.skeleton import plot_skeletons
@@ -97,29 +103,39 @@ class Settings:
     metrics: dict[str, dict[str, Any]]
 
 
+class LadderRecipe(Protocol):
+    """The config fields :func:`run_settings` reads (``pose-cmu``, ``pose-synthetic``)."""
+
+    settings: tuple[str, ...]
+    martinez: bool
+    extra_priors: tuple[str, ...]
+    train_cameras: CameraRig
+    ladder: Ladder
+
+
 def run_settings(
     ctx: RunContext,
-    settings: Sequence[str],
+    cfg: LadderRecipe,
     train_poses: torch.Tensor,
     test: TestSet,
-    cfg: Ladder,
     *,
-    cameras: CameraDistribution,
-    models: Sequence[str],
     title: Callable[[str], str],
     note: str,
     goal_title: str,
     reference_rows: Sequence[list] = (),
 ) -> Settings:
-    """:func:`run_ladder` for each setting (checkpoint prefix = the setting), each with
-    its table (``title(setting)``, ``note``), scores (:func:`scores`), ratios
-    (:func:`ratios`) and ``figures/skeletons_<setting>.png``; then one goal table of the
-    ratios (``goal_title``), ``reference_rows`` (e.g. the paper's) appended."""
+    """:func:`run_ladder` of the models of ``cfg`` (:func:`ladder_models`) for each of
+    ``cfg.settings`` (checkpoint prefix = the setting), each with its table
+    (``title(setting)``, ``note``), scores (:func:`scores`), ratios (:func:`ratios`) and
+    ``figures/skeletons_<setting>.png``; then one goal table of the ratios
+    (``goal_title``), ``reference_rows`` (e.g. the paper's) appended."""
     done = Settings([], [], {})
     ratio_rows = []
-    for setting in dict.fromkeys(settings):
+    cameras = cfg.train_cameras.distribution()
+    models = ladder_models(cfg.martinez, cfg.extra_priors)
+    for setting in dict.fromkeys(cfg.settings):
         result = run_ladder(
-            ctx, setting, train_poses, test, setting, cfg, cameras=cameras, models=models
+            ctx, setting, train_poses, test, setting, cfg.ladder, cameras=cameras, models=models
         )
         done.tables.append(ladder_table(title(setting), result, test, note=note))
         models_scores = scores(result, test)

@@ -42,7 +42,6 @@ from unpaired.recipes._pose import (
     TRAIN_CAMERAS,
     CameraRig,
     Ladder,
-    ladder_models,
     run_ladder,
 )
 from unpaired.recipes._pose_report import run_settings, scores
@@ -222,12 +221,9 @@ def run(cfg: Config, ctx: RunContext) -> Report:
     test = _views(cfg, ctx, test_takes, "pose-cmu/test-views")
     done = run_settings(
         ctx,
-        cfg.settings,
+        cfg,
         train,
         test,
-        cfg.ladder,
-        cameras=cfg.train_cameras.distribution(),
-        models=ladder_models(cfg.martinez, cfg.extra_priors),
         title=lambda setting: (
             f"{setting} 2D inputs ({'Table 1' if setting == 'exact' else 'Table 2'} analogue), "
             f"test = {described}: torso-aligned error per take (mm)"

@@ -27,7 +27,6 @@ from unpaired.recipes._pose import (
     TRAIN_CAMERAS,
     CameraRig,
     Ladder,
-    ladder_models,
 )
 from unpaired.recipes._pose_report import run_settings
 from unpaired.recipes.base import RunContext
@@ -82,12 +81,9 @@ def run(cfg: Config, ctx: RunContext) -> Report:
     )
     done = run_settings(
         ctx,
-        cfg.settings,
+        cfg,
         train,
         test,
-        cfg.ladder,
-        cameras=cfg.train_cameras.distribution(),
-        models=ladder_models(cfg.martinez, cfg.extra_priors),
         title=lambda setting: (
             f"{setting} 2D inputs, procedural test body: torso-aligned error per style (mm)"
         ),
