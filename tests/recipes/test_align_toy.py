@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from unpaired.alignment import Affine, AlignTask, Shift
+from unpaired.alignment import Affine, AlignTask, Replicas, Shift
 from unpaired.distances import MMD, MeanDistance
 from unpaired.engine import TensorSampler, TrainConfig, Unpaired, fit
-from unpaired.recipes._align import Replicas, pm_steps, summarize
+from unpaired.recipes._align import pm_steps, summarize
 from unpaired.recipes.align_toy import Config, make_data
 from unpaired.recipes.runner import run_recipe
 

@@ -1,52 +1,16 @@
-"""What the alignment recipes share: replicas trained side by side, error summaries, plots.
+"""What the alignment recipes share: summaries of error curves and table cells over seeds.
 
-``align-toy`` runs every method on several seeds. Training each seed as its own engine
-fit would multiply the per-model overhead (checkpoints, curve figures); instead the R
-seeds of one method are R independent :class:`~unpaired.alignment.AlignTask` replicas
-inside one :class:`Replicas` task. Their parameters are disjoint and Adam's update is
-per-parameter and scale-invariant, so minimizing the *mean* of the replicas' losses
-trains each replica exactly as it would be trained alone (each draws its own batches).
+(``align-toy`` trains the seeds of a method side by side as one
+:class:`~unpaired.alignment.Replicas` task.)
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import torch
-from torch import nn
-
-from unpaired.alignment import AlignTask
-from unpaired.engine import Task
-
-
-class Replicas(Task):
-    """R independent alignment tasks trained as one; batches are ``{"r0": {...}, ...}``.
-
-    Losses are averaged over replicas key by key (so the logged names stay those of one
-    task, e.g. ``gen/adversarial``).
-    """
-
-    def __init__(self, tasks: Sequence[AlignTask]) -> None:
-        super().__init__()
-        if not tasks:
-            raise ValueError("Replicas needs at least one task")
-        self.tasks = nn.ModuleList(tasks)
-
-    def critic_parameters(self) -> list[nn.Parameter]:
-        return [p for t in self.tasks for p in t.critic_parameters()]
-
-    @staticmethod
-    def _mean(per_task: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-        return {k: torch.stack([d[k] for d in per_task]).mean() for k in per_task[0]}
-
-    def generator_losses(self, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-        return self._mean([t.generator_losses(batch[f"r{i}"]) for i, t in enumerate(self.tasks)])
-
-    def critic_losses(self, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-        return self._mean([t.critic_losses(batch[f"r{i}"]) for i, t in enumerate(self.tasks)])
 
 
 @dataclass(frozen=True)

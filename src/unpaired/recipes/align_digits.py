@@ -48,15 +48,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from unpaired.alignment import (
-    AlignTask,
-    DensityTask,
-    Standardizer,
-    Transform,
-    set_private_loglik,
-)
+from unpaired.alignment import ScoredAlignTask, Standardizer, fit_private_densities
 from unpaired.data.digits import load_mnist, load_usps
-from unpaired.distances import FlowLRMF, density_flow
+from unpaired.distances import FlowLRMF
 from unpaired.engine import Task, TensorSampler, TrainConfig, Unpaired
 from unpaired.errors import ConfigError
 from unpaired.models.images import ImageClassifier
@@ -319,54 +313,6 @@ def _features(
     return Space(name, std, z[0], z[1], z[2], z[3], z[4], lambda t: back(std.inverse(t)))
 
 
-class DigitAlignTask(AlignTask):
-    """:class:`AlignTask` + ``eval/holdout_accuracy`` of the MNIST classifier on T(USPS hold-out)."""
-
-    def __init__(
-        self,
-        transform: Transform,
-        distance: Any,
-        *,
-        space: Space,
-        eval_a: torch.Tensor,
-        eval_b: torch.Tensor,
-        score: Callable[[torch.Tensor], float],
-        identity_weight: float = 0.0,
-    ) -> None:
-        super().__init__(
-            transform, distance, identity_weight=identity_weight, eval_a=eval_a, eval_b=eval_b
-        )
-        self.register_buffer("holdout", space.holdout)
-        self.score = score  # plain attribute: the frozen classifier stays out of the checkpoint
-
-    def evaluate(self) -> dict[str, float]:
-        return super().evaluate() | {"holdout_accuracy": self.score(self.transform(self.holdout))}
-
-
-def _flow_privates(
-    cfg: Config,
-    ctx: RunContext,
-    space: Space,
-    dist: FlowLRMF,
-    eval_a: torch.Tensor,
-    eval_b: torch.Tensor,
-) -> None:
-    privates = []
-    for side, z, held in (("source", space.a, eval_a), ("target", space.b, eval_b)):
-        flow = density_flow(
-            z.shape[1], flow=dist.flow, transforms=dist.transforms, hidden=dist.hidden
-        )
-        task = DensityTask(flow, eval_x=held)
-        ctx.fit(
-            f"{space.name}/density-{side}",
-            task,
-            TensorSampler(z, batch_size=cfg.batch_size),
-            cfg.density,
-        )
-        privates.append(task)
-    set_private_loglik(dist, privates[0], privates[1], eval_a, eval_b)
-
-
 def _align_space(
     cfg: Config, ctx: RunContext, space: Space, classifier: ImageClassifier, splits: Splits
 ) -> list[dict[str, Any]]:
@@ -402,17 +348,28 @@ def _align_space(
         dist = alignment_distance(method, dim, critic_hidden=cfg.critic_hidden)
         seconds = 0.0
         if isinstance(dist, FlowLRMF):
-            _flow_privates(cfg, ctx, space, dist, eval_a, eval_b)
+            fit_private_densities(
+                dist,
+                space.a,
+                space.b,
+                session=ctx,
+                config=cfg.density,
+                batch_size=cfg.batch_size,
+                eval_a=eval_a,
+                eval_b=eval_b,
+                prefix=f"{space.name}/",
+                monitor=True,
+            )
             seconds += sum(
                 ctx.fits[f"{space.name}/density-{s}"].seconds for s in ("source", "target")
             )
-        task = DigitAlignTask(
+        task = ScoredAlignTask(
             make_transform("affine", dim),
             dist,
-            space=space,
+            holdout=space.holdout,
+            score=holdout_score,
             eval_a=eval_a,
             eval_b=eval_b,
-            score=holdout_score,
             identity_weight=cfg.identity_weight,
         )
         fit = ctx.fit(f"{space.name}/{method}", task, data, train)

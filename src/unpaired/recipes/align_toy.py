@@ -39,7 +39,7 @@ ambiguity).
 
 Every set is an independent sample (no point of A has a partner in B). Each method is
 trained on ``seeds`` independent data sets and initialisations (R replicas trained side
-by side, see ``_align.Replicas``). The error of T is ``RMS(T(a) - T*(a)) / spread(B)``
+by side, see :class:`~unpaired.alignment.Replicas`). The error of T is ``RMS(T(a) - T*(a)) / spread(B)``
 on held-out source points (0: the true map is recovered). Reported per method: steps
 until the error first reaches ``threshold``, steps until it stays below it, the final
 error, and the oscillation (std of the error over the last 20% of evaluations).
@@ -58,11 +58,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
 
-from unpaired.alignment import Affine, AlignTask, Shift
+from unpaired.alignment import Affine, AlignTask, KnownMapReplicas, Shift
 from unpaired.distances import mlp_critic
 from unpaired.engine import TensorSampler, TrainConfig, Unpaired
 from unpaired.errors import ConfigError
-from unpaired.recipes._align import Replicas, mean_std, pm, pm_steps, summarize
+from unpaired.recipes._align import mean_std, pm, pm_steps, summarize
 from unpaired.recipes._names import alignment_distance, make_distance
 from unpaired.recipes.base import RunContext
 from unpaired.report import Figure, Report, Table
@@ -203,36 +203,6 @@ def _method_task(cfg: Config, method: str, data: ToyData) -> AlignTask:
     return AlignTask(Affine(2), dist, **kw)
 
 
-class ToyReplicas(Replicas):
-    """Replicas of one method, each with its own data; evaluates the error of every one."""
-
-    def __init__(self, tasks: list[AlignTask], data: list[ToyData]) -> None:
-        super().__init__(tasks)
-        for i, d in enumerate(data):
-            self.register_buffer(f"held_a{i}", d.eval_a)
-            self.register_buffer(f"held_t{i}", d.target)
-        self.spread = [
-            float((d.eval_b - d.eval_b.mean(0)).pow(2).sum(1).mean().sqrt()) for d in data
-        ]
-
-    @torch.no_grad()
-    def error(self, i: int) -> float:
-        """RMS(T_i(a) - T*(a)) / spread(B) on replica i's held-out points."""
-        moved = self.tasks[i].transform(getattr(self, f"held_a{i}"))
-        rms = (moved - getattr(self, f"held_t{i}")).pow(2).sum(1).mean().sqrt()
-        return float(rms / self.spread[i])
-
-    def evaluate(self) -> dict[str, float]:
-        errors = [self.error(i) for i in range(len(self.tasks))]
-        out = {"error": sum(errors) / len(errors)}
-        if len(errors) > 1:
-            out |= {f"error_s{i}": e for i, e in enumerate(errors)}
-        out |= self.tasks[0].evaluate()  # eval/distance of seed 0
-        params = torch.cat([p.detach().reshape(-1) for p in self.tasks[0].transform.parameters()])
-        out |= {f"T{j}": float(v) for j, v in enumerate(params)}  # seed 0's T, for the plots
-        return out
-
-
 def _identity_error(d: ToyData) -> float:
     spread = (d.eval_b - d.eval_b.mean(0)).pow(2).sum(1).mean().sqrt()
     return float((d.eval_a - d.target).pow(2).sum(1).mean().sqrt() / spread)
@@ -269,7 +239,10 @@ def run(cfg: Config, ctx: RunContext) -> Report:
     results: dict[str, dict[str, Any]] = {}
     for method in cfg.methods:
         data = datasets["linear" if method in LINEAR else "affine"]
-        task = ToyReplicas([_method_task(cfg, method, d) for d in data], data)
+        task = KnownMapReplicas(
+            [_method_task(cfg, method, d) for d in data],
+            [(d.eval_a, d.target, d.eval_b) for d in data],
+        )
         sources = {
             f"r{i}": Unpaired(
                 {
