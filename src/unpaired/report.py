@@ -1,7 +1,8 @@
 """Run reports: tables and figures -> ``metrics.json``, ``report.md``, ``report.html``.
 
 Recipes build a :class:`Report`; the runner writes it next to the run's config,
-log and checkpoints, with a PNG of every model's training curves.
+log and checkpoints, with a PNG of every model's training curves
+(:func:`unpaired.viz.curves.plot_curves`, re-exported here).
 """
 
 from __future__ import annotations
@@ -9,15 +10,24 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from unpaired.viz.curves import plot_curves
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+__all__ = [
+    "Figure",
+    "Report",
+    "Table",
+    "fmt",
+    "html_body",
+    "html_page",
+    "markdown",
+    "plot_curves",
+    "write_json",
+]
 
 
 def _md_cell(text: str) -> str:
@@ -97,56 +107,6 @@ class Report:
     figures: list[Figure] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def plot_curves(
-    histories: Mapping[str, Sequence[Mapping[str, Any]]], path: Path, *, title: str = ""
-) -> Path | None:
-    """One PNG: a panel per logged key (across models), each model a line."""
-    keys: list[str] = []
-    for rows in histories.values():
-        for row in rows:
-            keys.extend(k for k in row if k != "step" and k not in keys)
-    keys = [
-        k
-        for k in keys
-        if any(isinstance(r.get(k), (int, float)) for rows in histories.values() for r in rows)
-    ]
-    if not keys:
-        return None
-    ncol = min(3, len(keys))
-    nrow = math.ceil(len(keys) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 2.8 * nrow), squeeze=False)
-    for ax, key in zip(axes.flat, keys, strict=False):
-        for model, rows in histories.items():
-            pts = [(r["step"], r[key]) for r in rows if isinstance(r.get(key), (int, float))]
-            if pts:
-                xs, ys = zip(*pts, strict=False)
-                ax.plot(xs, ys, label=model, marker="." if len(pts) < 3 else None)
-        ax.set_title(key, fontsize=9)
-        ax.set_xlabel("step", fontsize=8)
-        ax.tick_params(labelsize=7)
-    for ax in list(axes.flat)[len(keys) :]:
-        ax.axis("off")
-    if len(histories) > 1:
-        axes.flat[0].legend(fontsize=7)
-    # Fixed margins in inches instead of tight_layout, which measures every label and
-    # cost seconds per figure; panels have a fixed size, so fixed spacing fits them.
-    top = 0.65 if title else 0.35
-    fig.subplots_adjust(
-        left=0.55 / fig.get_figwidth(),
-        right=1 - 0.15 / fig.get_figwidth(),
-        bottom=0.45 / fig.get_figheight(),
-        top=1 - top / fig.get_figheight(),
-        wspace=0.28,
-        hspace=0.65,
-    )
-    if title:
-        fig.suptitle(title, fontsize=10, y=1 - 0.12 / fig.get_figheight(), va="top")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
 
 
 def _json_default(o: Any) -> Any:

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from unpaired.data.digits import load_mnist, load_usps, read_idx, resize_images
+from unpaired.data.digits import (
+    Labelled,
+    load_digits,
+    load_mnist,
+    load_usps,
+    read_idx,
+    resize_images,
+)
 from unpaired.errors import DataError, DataNotFoundError
 
 _CODES = {
@@ -196,3 +203,26 @@ def test_real_usps_is_upright_like_mnist(shared_data: Path) -> None:
         upright += torch.corrcoef(torch.stack([mu, mm]))[0, 1].item()
         transposed += torch.corrcoef(torch.stack([mt, mm]))[0, 1].item()
     assert upright / 10 > 0.4 and upright > transposed + 1.0  # measured: 0.51 vs 0.24 mean
+
+
+def test_labelled_sets_take_where_flip_and_concatenate() -> None:
+    images = torch.arange(4 * 3 * 2, dtype=torch.float32).reshape(4, 1, 3, 2)
+    s = Labelled(images, torch.tensor([3, 1, 3, 0]))
+    assert len(s) == 4
+    assert s.where(s.labels == 3).labels.tolist() == [3, 3]
+    assert torch.equal(s.take(torch.tensor([2, 0])).images, images[[2, 0]])
+    flipped = s.with_flips()
+    assert len(flipped) == 8 and torch.equal(flipped.images[4:], images.flip(-1))
+    both = Labelled.cat(s, s.take(torch.tensor([1])))
+    assert both.labels.tolist() == [3, 1, 3, 0, 1]
+    with pytest.raises(ValueError, match="labels"):
+        Labelled(images, torch.zeros(3, dtype=torch.long))
+
+
+def test_load_digits_gives_32x32_frames(shared_data) -> None:
+    for name, n in (("mnist", 10000), ("usps", 9298)):
+        d = load_digits(shared_data, name)
+        assert d.images.shape == (n, 1, 32, 32) and len(d.labels) == n
+        assert d.images[:, :, :2].abs().max() == 0  # the padded border
+    with pytest.raises(ValueError, match="dataset must be 'mnist' or 'usps'"):
+        load_digits(shared_data, "svhn")  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ import pytest
 import scipy.io
 import torch
 
-from unpaired.data.faces import load_olivetti, person_split
+from unpaired.data.faces import load_olivetti, per_person_split, person_split, split_people
 from unpaired.errors import DataError, DataNotFoundError
 
 
@@ -90,3 +90,25 @@ def test_person_split_bad_sizes(k: int) -> None:
         person_split(torch.arange(400) // 10, test_people=k)
     with pytest.raises(ValueError, match="integer"):
         person_split(torch.zeros(4), test_people=1)
+
+
+def test_split_people_groups_are_disjoint_and_start_with_person_split() -> None:
+    ids = torch.arange(400) // 10
+    groups = split_people(ids, (5, 3), exclude=(13,), generator=torch.Generator().manual_seed(4))
+    assert [len(g) for g in groups] == [5, 3, 31]
+    every = torch.cat(groups)
+    assert 13 not in every.tolist() and len(set(every.tolist())) == 39
+    _, test = person_split(ids, test_people=5, generator=torch.Generator().manual_seed(4))
+    plain = split_people(ids, (5,), generator=torch.Generator().manual_seed(4))[0]
+    assert set(ids[test].tolist()) == set(plain.tolist())
+    with pytest.raises(ValueError, match="cannot draw groups"):
+        split_people(ids, (30, 20))
+
+
+def test_per_person_split_takes_the_first_images_of_each_person() -> None:
+    ids = torch.arange(40) // 10
+    first, rest = per_person_split(ids, torch.tensor([2, 0]), first=3, generator=None)
+    assert ids[first].tolist() == [2, 2, 2, 0, 0, 0] and len(rest) == 14
+    assert not set(first.tolist()) & set(rest.tolist())
+    with pytest.raises(ValueError, match="cannot take 11"):
+        per_person_split(ids, torch.tensor([1]), first=11)

@@ -13,11 +13,12 @@ from unpaired.data.pose2d import (
     normalize_2d,
     perturb_skeleton,
     project_poses,
+    retarget,
     sample_cameras,
     sup1_augment,
     view_poses,
 )
-from unpaired.data.skeleton import bone_lengths
+from unpaired.data.skeleton import SYMMETRIC_PAIRS, bone_lengths
 from unpaired.data.synthetic.skeletons import sample_poses
 from unpaired.geometry import rotation_angle
 from unpaired.renderers.projection import project
@@ -120,3 +121,26 @@ def test_normalize_2d_round_trip() -> None:
     torch.testing.assert_close(normalized[:, 0], torch.zeros(8, 2))
     torch.testing.assert_close(normalized.pow(2).sum(-1).mean(-1), torch.ones(8))
     torch.testing.assert_close(denormalize_2d(normalized, center, scale), kp)
+
+
+def test_retarget_scales_twin_bones_alike_and_keeps_the_root() -> None:
+    data = sample_poses(30, generator=torch.Generator().manual_seed(0))
+    moved = retarget(data, std=0.1, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(moved[:, 0], data[:, 0])
+    factor = bone_lengths(moved) / bone_lengths(data)
+    torch.testing.assert_close(factor, factor[:1].expand_as(factor))  # one body for all poses
+    for left, right in SYMMETRIC_PAIRS:
+        assert math.isclose(float(factor[0, left - 1]), float(factor[0, right - 1]), rel_tol=1e-5)
+    assert float(factor.std()) > 0.01
+
+
+def test_sup1_augment_perturbs_the_requested_share() -> None:
+    poses = sample_poses(400, generator=torch.Generator().manual_seed(0))
+    none = sup1_augment(poses, fraction=0.0, generator=torch.Generator().manual_seed(1))
+    ratio = bone_lengths(none.pose_3d) / bone_lengths(poses)
+    torch.testing.assert_close(ratio, torch.ones_like(ratio))  # nothing perturbed
+    half = sup1_augment(poses, fraction=0.5, generator=torch.Generator().manual_seed(1))
+    changed = (bone_lengths(half.pose_3d) / bone_lengths(poses) - 1).abs().amax(1) > 1e-4
+    assert 0.4 < float(changed.float().mean()) < 0.6
+    with pytest.raises(ValueError, match="fraction must be in"):
+        sup1_augment(poses, fraction=1.5)

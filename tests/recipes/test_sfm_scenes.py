@@ -1,3 +1,6 @@
+"""sfm-scenes: prior names, config checks, the recipe end to end (the task, renderer and
+evaluation: tests/aign/test_sfm.py)."""
+
 from __future__ import annotations
 
 import math
@@ -6,92 +9,11 @@ import typing
 import pytest
 import torch
 
-from unpaired.aign import reconstruction_loss
 from unpaired.errors import ConfigError
 from unpaired.recipes import get, sfm_scenes
 from unpaired.recipes._names import SFM_PRIORS, SfMPriorName
-from unpaired.recipes._sfm import (
-    CURVE_KEYS,
-    SfMGenerator,
-    SfMTask,
-    WarpRenderer,
-    evaluate_predictions,
-    make_pairs,
-    make_prior,
-    motion_memories,
-)
+from unpaired.recipes._sfm import make_prior
 from unpaired.recipes.runner import resolve_config, run_recipe
-
-
-@pytest.fixture(scope="module")
-def pairs():
-    return make_pairs([3], n_frames=6, height=32, width=96)
-
-
-def _generator() -> SfMGenerator:
-    return SfMGenerator(
-        depth_channels=(4, 8), ego_channels=(4, 8), init_depth=10.0, angle_scale=0.05
-    )
-
-
-def test_true_depth_and_motion_score_perfectly(pairs) -> None:
-    m = evaluate_predictions(pairs.depth.log(), pairs.motion, pairs)
-    for key in ("depth_log_l1", "depth_abs_rel", "log_scale", "trl_err", "rot_err", "trl_mag"):
-        assert abs(m[key]) < 1e-3, key
-    assert m["depth_delta1"] == 1.0
-    assert m["photometric"] < 0.1
-    wrong = evaluate_predictions(pairs.depth.log() + math.log(2.0), 2 * pairs.motion, pairs)
-    assert wrong["log_scale"] == pytest.approx(math.log(2.0), abs=1e-4)
-    # log 2 per pixel, less where predictions are clamped to the 80 m evaluation cap
-    assert 0.6 < wrong["depth_log_l1"] <= math.log(2.0) + 1e-4
-    assert wrong["depth_med_log_l1"] < 1e-3  # median scaling removes a global scale
-
-
-def test_reconstruction_cannot_see_scale_but_the_depth_prior_can(pairs) -> None:
-    """Scale ambiguity (Sec. 3.2): depth x s with translation x s renders the same image;
-    a depth prior scores the two differently."""
-    batch = {"x": pairs.inputs, "intrinsics": pairs.intrinsics}
-    true = {"log_depth": pairs.depth.log(), "motion": pairs.motion}
-    scaled_motion = pairs.motion.clone()
-    scaled_motion[:, 3:] *= 3.0
-    scaled = {"log_depth": pairs.depth.log() + math.log(3.0), "motion": scaled_motion}
-    for renderer in (WarpRenderer(), WarpRenderer(blur_sigma=1.5)):
-        losses = []
-        for pred in (true, scaled):
-            r = renderer(pred, batch)
-            losses.append(reconstruction_loss(r.rendered, r.target, kind="l1", mask=r.mask))
-        torch.testing.assert_close(losses[0], losses[1], rtol=1e-4, atol=1e-5)
-    prior = make_prior("depth", "adversarial", 1.0)
-    critic_in = [prior.distance.critic(p["log_depth"]) for p in (true, scaled)]
-    assert not torch.allclose(critic_in[0], critic_in[1])
-
-
-def test_task_losses_and_players(pairs) -> None:
-    torch.manual_seed(0)
-    memories = {
-        "depth": pairs.depth.log(),
-        "motion": motion_memories([5])[:4],
-    }
-    task = SfMTask(
-        _generator(),
-        pairs,
-        priors={
-            "depth": make_prior("depth", "adversarial", 1.0),
-            "motion": make_prior("motion", "adversarial", 0.5),
-        },
-        beta=0.1,
-        smoothness=0.2,
-    )
-    batch = {"x": pairs.inputs[:4], "intrinsics": pairs.intrinsics, "memories": memories}
-    losses = task.generator_losses(batch)
-    assert set(losses) == {"reconstruction", "prior/depth", "prior/motion", "smoothness"}
-    assert all(torch.isfinite(v) and v.dim() == 0 for v in losses.values())
-    assert set(task.critic_losses(batch)) == {"prior/depth", "prior/motion"}
-    critic = {id(p) for p in task.critic_parameters()}
-    assert critic and not critic & {id(p) for p in task.generator_parameters()}
-    metrics = task.evaluate()
-    assert set(metrics) == set(CURVE_KEYS)
-    assert all(math.isfinite(v) for v in metrics.values())
 
 
 def test_priors_take_their_names_from_the_table() -> None:

@@ -8,6 +8,8 @@ row-major must be transposed to stand upright.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +62,35 @@ def load_olivetti(root: str | Path, *, size: int = 64) -> tuple[torch.Tensor, to
     return resize_images(x, size), ids
 
 
+def _check_ids(person_ids: torch.Tensor) -> None:
+    check_shape("person_ids", person_ids, ("N",))
+    if person_ids.dtype.is_floating_point or person_ids.dtype == torch.bool:
+        raise ValueError(f"person_ids must be integer, got {person_ids.dtype}")
+
+
+def split_people(
+    person_ids: torch.Tensor,
+    sizes: Sequence[int],
+    *,
+    exclude: Sequence[int] = (),
+    generator: torch.Generator | None = None,
+) -> list[torch.Tensor]:
+    """Random disjoint groups of whole people: ``len(sizes) + 1`` tensors of person ids,
+    ``sizes[i]`` people each and the rest last (people in ``exclude`` are in no group).
+
+    ``person_ids`` is (N,) integer. The people (sorted) are shuffled once with
+    ``generator`` and cut in order, so the first group is :func:`person_split`'s test set.
+    """
+    _check_ids(person_ids)
+    people = torch.unique(person_ids)
+    people = people[~torch.isin(people, torch.as_tensor(list(exclude), dtype=people.dtype))]
+    if any(n < 0 for n in sizes) or sum(sizes) > len(people):
+        raise ValueError(f"cannot draw groups of {list(sizes)} from {len(people)} people")
+    shuffled = people[torch.randperm(len(people), generator=generator)]
+    cuts = [0, *itertools.accumulate(sizes)]
+    return [shuffled[a:b] for a, b in itertools.pairwise(cuts)] + [shuffled[cuts[-1] :]]
+
+
 def person_split(
     person_ids: torch.Tensor,
     *,
@@ -72,16 +103,35 @@ def person_split(
     tensors into the N samples, each sorted; no person appears in both. Which people
     are held out is a uniform draw (``generator`` for reproducibility).
     """
-    check_shape("person_ids", person_ids, ("N",))
-    if person_ids.dtype.is_floating_point or person_ids.dtype == torch.bool:
-        raise ValueError(f"person_ids must be integer, got {person_ids.dtype}")
+    _check_ids(person_ids)
     people = torch.unique(person_ids)
     if not 0 < test_people < len(people):
         raise ValueError(
             f"test_people must be between 1 and {len(people) - 1} (there are {len(people)} people), "
             f"got {test_people}"
         )
-    order = torch.randperm(len(people), generator=generator)
-    held_out = people[order[:test_people]]
+    held_out, _ = split_people(person_ids, (test_people,), generator=generator)
     is_test = torch.isin(person_ids, held_out)
     return torch.nonzero(~is_test).flatten(), torch.nonzero(is_test).flatten()
+
+
+def per_person_split(
+    person_ids: torch.Tensor,
+    people: torch.Tensor,
+    *,
+    first: int,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split the images of each of ``people`` (in that order): ``first`` random images of
+    each person (e.g. a classifier's gallery) and the rest. Returns two int64 index
+    tensors into ``person_ids`` (N,), grouped by person."""
+    check_shape("person_ids", person_ids, ("N",))
+    chosen, rest = [], []
+    for p in people.tolist():
+        idx = torch.nonzero(person_ids == p).flatten()
+        if not 0 <= first <= len(idx):
+            raise ValueError(f"person {p} has {len(idx)} images, cannot take {first}")
+        idx = idx[torch.randperm(len(idx), generator=generator)]
+        chosen.append(idx[:first])
+        rest.append(idx[first:])
+    return torch.cat(chosen), torch.cat(rest)

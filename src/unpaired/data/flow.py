@@ -12,15 +12,22 @@ compute anywhere without a download.
   ``atan2(y - cy, x - cx)`` in (-pi, pi]. We read the paper's "angle from the camera's
   principal point" as this direction, to be compared with the flow angle (under forward
   motion, flow points away from the focus of expansion near the principal point).
+
+:class:`PairSet` (:func:`make_pair_set`) holds frame pairs with these inputs computed once,
+ready for the SfM networks of :mod:`unpaired.aign.sfm`.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import torch
 
 from unpaired._checks import check_shape
+from unpaired.data.rgbd import FramePairs
+from unpaired.geometry import matrix_to_euler
 
 
 def _gray_uint8(image: torch.Tensor) -> np.ndarray:
@@ -104,4 +111,65 @@ def egomotion_inputs(
     field = static_angle_field(h, w, intrinsics.to(frame1.dtype)).expand(b, 1, h, w)
     return torch.cat(
         [frame1, frame2, flow / w, flow_angles(flow) / torch.pi, field / torch.pi], dim=1
+    )
+
+
+def motion_vectors(rotation: torch.Tensor, translation: torch.Tensor) -> torch.Tensor:
+    """(B, 3, 3), (B, 3) -> (B, 6): Euler angles (alpha, beta, gamma) of
+    :func:`~unpaired.geometry.matrix_to_euler` and the translation, the egomotion network's
+    output format (``X2 = R X1 + T``)."""
+    check_shape("rotation", rotation, ("B", 3, 3))
+    check_shape("translation", translation, (rotation.shape[0], 3))
+    return torch.cat([matrix_to_euler(rotation), translation], 1)
+
+
+@dataclass(frozen=True)
+class PairSet:
+    """Frame pairs ready for the SfM networks (AIGN Sec. 2.2).
+
+    ``inputs`` (N, 10, H, W): the egomotion input (:func:`egomotion_inputs`), whose first
+    three channels are I1 (the depth network's input) and next three I2; ``flow``
+    (N, 2, H, W) Farneback flow; ``depth`` (N, 1, H, W) true z-depth of I1 (metres);
+    ``motion`` (N, 6) true Euler angles and translation (:func:`motion_vectors`);
+    ``rotation`` (N, 3, 3) and ``translation`` (N, 3) the same motion; ``intrinsics``
+    (3, 3), shared by every pair.
+    """
+
+    inputs: torch.Tensor
+    flow: torch.Tensor
+    depth: torch.Tensor
+    motion: torch.Tensor
+    rotation: torch.Tensor
+    translation: torch.Tensor
+    intrinsics: torch.Tensor
+
+    def __len__(self) -> int:
+        return self.inputs.shape[0]
+
+    @property
+    def frame1(self) -> torch.Tensor:
+        """(N, 3, H, W) the first frames."""
+        return self.inputs[:, :3]
+
+    @property
+    def frame2(self) -> torch.Tensor:
+        """(N, 3, H, W) the second frames."""
+        return self.inputs[:, 3:6]
+
+
+def make_pair_set(pairs: FramePairs) -> PairSet:
+    """Farneback flow and the egomotion inputs of frame pairs with known depth; the
+    intrinsics of the first pair are taken for all (one camera)."""
+    if pairs.depth1 is None:
+        raise ValueError("make_pair_set needs pairs with the true depth of frame 1 (depth1)")
+    flow = farneback_flow(pairs.frame1, pairs.frame2)
+    k = pairs.intrinsics[0]
+    return PairSet(
+        egomotion_inputs(pairs.frame1, pairs.frame2, flow, k),
+        flow,
+        pairs.depth1,
+        motion_vectors(pairs.rotation, pairs.translation),
+        pairs.rotation,
+        pairs.translation,
+        k,
     )

@@ -40,13 +40,14 @@ import torch
 from unpaired._checks import check_shape
 from unpaired.data.skeleton import (
     H36M17_PARENTS,
+    MIRROR_PERMUTATION,
+    NUM_JOINTS,
     ROOT,
     SYMMETRIC_PAIRS,
     bone_vectors,
     from_bone_vectors,
 )
-from unpaired.geometry import euler_to_matrix
-from unpaired.renderers.projection import project
+from unpaired.geometry import euler_to_matrix, project
 
 #: y up (world) -> y down, z towards the camera (camera frame).
 WORLD_TO_CAMERA_AXES = torch.diag(torch.tensor([1.0, -1.0, -1.0]))
@@ -215,16 +216,38 @@ def sup1_augment(
     *,
     length_std: float = 0.05,
     angle_std: float = math.radians(10.0),
+    fraction: float = 1.0,
     distribution: CameraDistribution = CameraDistribution(),
     generator: torch.Generator | None = None,
 ) -> Projected:
     """Sup1 synthetic training pairs (AIGN Sec. 3.1, after Wu et al.): perturb each 3D
     example skeleton (:func:`perturb_skeleton`), sample a rotation and a focal length (a
-    virtual camera), and project. Returns paired 2D pixels and camera-frame 3D."""
+    virtual camera), and project. Returns paired 2D pixels and camera-frame 3D.
+
+    With ``fraction < 1`` only that share of the skeletons (each with probability
+    ``fraction``) is perturbed, the others are seen as they are (Sup2 among Sup1).
+    """
+    check_shape("poses", poses, ("B", "J", 3))
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"fraction must be in [0, 1], got {fraction}")
     perturbed = perturb_skeleton(
         poses, length_std=length_std, angle_std=angle_std, generator=generator
     )
+    if fraction < 1.0:
+        use = torch.rand(poses.shape[0], generator=generator) < fraction
+        perturbed = torch.where(use[:, None, None].to(poses.device), perturbed, poses)
     return view_poses(perturbed, distribution=distribution, generator=generator)
+
+
+def retarget(poses: torch.Tensor, *, std: float, generator: torch.Generator) -> torch.Tensor:
+    """Poses (N, J, 3) of one skeleton moved to a new body: every bone (left and right
+    twins alike) scaled by one factor ``~ N(1, std)`` for the whole set, the root kept. A
+    "new subject" for a test split that must not share the training bone lengths."""
+    check_shape("poses", poses, ("N", NUM_JOINTS, 3))
+    factors = 1.0 + std * torch.randn(NUM_JOINTS, generator=generator, dtype=poses.dtype)
+    factors = factors[torch.minimum(torch.arange(NUM_JOINTS), torch.tensor(MIRROR_PERMUTATION))]
+    factors[ROOT] = 1.0
+    return from_bone_vectors(bone_vectors(poses) * factors[:, None])
 
 
 def normalize_2d(

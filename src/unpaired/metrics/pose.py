@@ -32,6 +32,7 @@ from typing import Literal
 import torch
 
 from unpaired._checks import check_shape
+from unpaired.geometry import face_front
 
 Reduction = Literal["mean", "none"]
 _MM = 1000.0
@@ -126,38 +127,6 @@ def p_mpjpe(
     _pair(pred, target)
     aligned = apply_similarity(pred, *procrustes(pred, target))
     return _joint_error(aligned, target, reduction)
-
-
-def face_front(
-    poses: torch.Tensor,
-    *,
-    root: int = 0,
-    left_hip: int = 4,
-    right_hip: int = 1,
-    up: int = 1,
-) -> torch.Tensor:
-    """Root-centre poses (B, J, 3) and rotate each about the ``up`` axis so that the
-    horizontal part of its hip vector (left minus right hip) points along axis
-    ``(up + 2) % 3``; the person then faces axis ``(up + 1) % 3`` (y up: hips along +x,
-    facing +z). Rotations are proper (det +1). A pose whose hip vector is vertical is only
-    root-centred.
-    """
-    check_shape("poses", poses, ("B", "J", 3))
-    if up not in (0, 1, 2):
-        raise ValueError(f"up must be an axis index 0, 1 or 2, got {up}")
-    centred = poses - poses[:, root : root + 1]
-    side, front = (up + 2) % 3, (up + 1) % 3  # (side, up, front) is right-handed like (x, y, z)
-    hip = centred[:, left_hip] - centred[:, right_hip]
-    theta = torch.atan2(hip[:, front], hip[:, side])
-    flat = hip[:, side] ** 2 + hip[:, front] ** 2 < 1e-20
-    cos = torch.where(flat, torch.ones_like(theta), torch.cos(theta))[:, None]
-    sin = torch.where(flat, torch.zeros_like(theta), torch.sin(theta))[:, None]
-    # Rotate by -theta in the (side, front) plane.
-    ps, pf = centred[..., side], centred[..., front]
-    out = centred.clone()
-    out[..., side] = ps * cos + pf * sin
-    out[..., front] = -ps * sin + pf * cos
-    return out
 
 
 def torso_aligned_error(

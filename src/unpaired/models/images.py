@@ -191,6 +191,22 @@ class InpaintingGenerator(nn.Module):
         return torch.sigmoid(out)
 
 
+class MaskedGenerator(nn.Module):
+    """Non-blind inpainting with one fixed mask: ``G(x) = net(x, m)`` for masked images
+    (B, C, H, W), the mask ``m`` (1, 1, H, W) (1 = visible) held as a buffer and expanded
+    to the batch."""
+
+    def __init__(self, net: InpaintingGenerator, mask: torch.Tensor) -> None:
+        super().__init__()
+        check_shape("mask", mask, (1, 1, "H", "W"))
+        self.net = net
+        self.register_buffer("mask", mask)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) masked images -> (B, C, H, W) completed images."""
+        return self.net(x, self.mask.expand(x.shape[0], -1, -1, -1))
+
+
 class DCGANCritic(nn.Module):
     """Image critic ``D``: (B, C, size, size) -> one logit per image (B,).
 
@@ -335,7 +351,7 @@ class PixelClassifier(nn.Module):
     than a CNN trained from scratch, and, being linear in the pixels, it reads identity
     from the low frequencies as well as the high ones, so a sharp and a smoothed
     (super-resolved) image of one person get the same label. Used for Olivetti
-    identities (``unpaired.recipes._images``, ``nets.classifier="pixels"``).
+    identities (the biased face recipes, ``nets.classifier="pixels"``).
     """
 
     def __init__(self, size: int, channels: int = 1, *, num_classes: int = 40) -> None:

@@ -29,9 +29,7 @@ from torch import nn
 from unpaired._checks import check_shape
 from unpaired.data.pose2d import WORLD_TO_CAMERA_AXES, normalize_2d
 from unpaired.data.skeleton import H36M17_PARENTS, L_HIP, NUM_JOINTS, R_HIP, ROOT, bone_vectors
-from unpaired.geometry import euler_to_matrix
-from unpaired.metrics.pose import face_front
-from unpaired.renderers.projection import unproject
+from unpaired.geometry import euler_to_matrix, face_front, unproject
 
 #: Fraction of components the paper keeps (60 of 96).
 PAPER_COMPONENT_RATIO = 60 / 96

@@ -32,22 +32,20 @@ from typing import ClassVar, Literal
 
 import torch
 
+from unpaired.aign.pose import TestSet, make_test_set
 from unpaired.data.mocap import list_subjects, list_takes, load_bvh, load_subject, load_take
+from unpaired.data.pose2d import retarget
 from unpaired.errors import ConfigError, DataError, DataNotFoundError
 from unpaired.recipes._pose import (
     LABELS,
     TEST_CAMERAS,
     TRAIN_CAMERAS,
-    Cameras,
+    CameraRig,
     Ladder,
-    TestSet,
     ladder_models,
-    make_test_set,
-    retarget,
     run_ladder,
-    run_settings,
-    scores,
 )
+from unpaired.recipes._pose_report import run_settings, scores
 from unpaired.recipes.base import RunContext
 from unpaired.report import Report, Table
 
@@ -69,8 +67,8 @@ class Config:
     martinez: bool = True
     extra_priors: tuple[Literal["mmd", "dual"], ...] = ("mmd", "dual")
     loso: bool = False  # leave-one-subject-out table (exact 2D; split=test, no test_files)
-    train_cameras: Cameras = TRAIN_CAMERAS
-    test_cameras: Cameras = TEST_CAMERAS
+    train_cameras: CameraRig = TRAIN_CAMERAS
+    test_cameras: CameraRig = TEST_CAMERAS
     ladder: Ladder = field(default_factory=Ladder)
 
     QUICK: ClassVar[dict] = {

@@ -18,18 +18,18 @@ from typing import ClassVar, Literal
 
 import torch
 
+from unpaired.aign.pose import make_test_set
+from unpaired.data.pose2d import retarget
 from unpaired.data.synthetic.skeletons import STYLES, sample_poses
 from unpaired.errors import ConfigError
 from unpaired.recipes._pose import (
     TEST_CAMERAS,
     TRAIN_CAMERAS,
-    Cameras,
+    CameraRig,
     Ladder,
     ladder_models,
-    make_test_set,
-    retarget,
-    run_settings,
 )
+from unpaired.recipes._pose_report import run_settings
 from unpaired.recipes.base import RunContext
 from unpaired.report import Report
 
@@ -42,8 +42,8 @@ class Config:
     settings: tuple[Literal["exact", "noisy"], ...] = ("exact", "noisy")
     martinez: bool = True
     extra_priors: tuple[Literal["mmd", "dual"], ...] = ("mmd", "dual")
-    train_cameras: Cameras = TRAIN_CAMERAS
-    test_cameras: Cameras = TEST_CAMERAS
+    train_cameras: CameraRig = TRAIN_CAMERAS
+    test_cameras: CameraRig = TEST_CAMERAS
     ladder: Ladder = field(default_factory=Ladder)
 
     QUICK: ClassVar[dict] = {

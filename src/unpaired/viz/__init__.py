@@ -1,1 +1,2 @@
-"""Plots of the library (matplotlib's object API: no pyplot, no backend to set)."""
+"""Figures of the library (image grids, skeletons, flow colours, curves), drawn with
+matplotlib's object API: nothing here selects a backend or touches ``pyplot``."""

@@ -49,7 +49,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from unpaired.data.rgbd import FramePairs, Sequence
+from unpaired.data.flow import PairSet, make_pair_set, motion_vectors
+from unpaired.data.rgbd import FramePairs, Sequence, relative_motion
 from unpaired.geometry import euler_to_matrix
 
 TEST_SEED = 0
@@ -842,3 +843,32 @@ def render_pairs(
             for s in seeds
         ]
     )
+
+
+def street_pair_set(
+    seeds: list[int] | range | tuple[int, ...], *, n_frames: int, height: int, width: int
+) -> PairSet:
+    """Consecutive pairs of the first ``n_frames`` frames of each street ``seeds``, with
+    flow and egomotion inputs (:func:`~unpaired.data.flow.make_pair_set`)."""
+    return make_pair_set(render_pairs(list(seeds), n_frames=n_frames, height=height, width=width))
+
+
+def street_motions(seeds: list[int] | range | tuple[int, ...]) -> torch.Tensor:
+    """Relative motions (N, 6) between consecutive poses of the whole routes ``seeds``
+    (:func:`~unpaired.data.flow.motion_vectors`), no rendering needed: camera-motion
+    memories of the SfM AIGN."""
+    out = []
+    for s in seeds:
+        poses = make_scene(s).trajectory(MAX_FRAMES).double()
+        rot, trans = relative_motion(poses[:-1], poses[1:])
+        out.append(motion_vectors(rot, trans).float())
+    return torch.cat(out)
+
+
+def street_log_depths(
+    seeds: list[int] | range | tuple[int, ...], *, n_frames: int, height: int, width: int
+) -> torch.Tensor:
+    """True log depth maps (N, 1, H, W) of the first ``n_frames`` frames of the streets
+    ``seeds``: depth memories of the SfM AIGN."""
+    maps = [render_sequence(s, n_frames=n_frames, height=height, width=width).depth for s in seeds]
+    return torch.cat(maps).log()

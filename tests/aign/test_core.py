@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from unpaired.aign import AIGN, Prior, Rendered, reconstruction_loss
-from unpaired.distances import AdversarialDistance
+from unpaired.aign import AIGN, Fixed, Paired, Prior, Rendered, reconstruction_loss
+from unpaired.distances import MMD, AdversarialDistance
 from unpaired.engine import TensorSampler, TrainConfig, Unpaired, fit
 
 
@@ -104,3 +104,29 @@ def test_rendered_with_target_and_mask() -> None:
     }
     z = model.predict(batch["x"])["z"]
     torch.testing.assert_close(model.generator_losses(batch)["reconstruction"], z[0].pow(2).sum())
+
+
+def test_paired_rows_share_indices_and_split_by_rank() -> None:
+    x = torch.arange(10.0)[:, None]
+    source = Paired(x, {"y": 2 * x}, batch_size=4, extras={"k": "fixed"})
+    batch = source.sample(torch.Generator().manual_seed(0))
+    assert batch["k"] == "fixed" and batch["x"].shape == (4, 1)
+    torch.testing.assert_close(batch["targets"]["y"], 2 * batch["x"])
+    both = source.sample(torch.Generator().manual_seed(0), world_size=2)
+    second = source.sample(torch.Generator().manual_seed(0), rank=1, world_size=2)
+    assert torch.equal(both["x"], batch["x"]) and not torch.equal(second["x"], batch["x"])
+    with pytest.raises(ValueError, match=r"targets\['y'\] has 3 rows"):
+        Paired(x, {"y": x[:3]}, batch_size=4)
+    assert Fixed("k").sample(torch.Generator()) == "k"
+
+
+def test_prediction_losses_equal_generator_losses_on_the_same_predictions() -> None:
+    torch.manual_seed(0)
+    gen = nn.Linear(3, 2)
+    task = AIGN(gen, lambda p, b: p["output"] @ torch.ones(2, 3), {"output": MMD()}, beta=0.5)
+    batch = {"x": torch.randn(6, 3), "memories": {"output": torch.randn(6, 2)}}
+    direct = task.generator_losses(batch)
+    again = task.prediction_losses(task.predict(batch["x"]), batch)
+    assert list(direct) == list(again) == ["reconstruction", "prior/output"]
+    for k in direct:
+        torch.testing.assert_close(direct[k], again[k])

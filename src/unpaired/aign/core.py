@@ -17,6 +17,13 @@ Batches are mappings with:
 * ``"targets"`` (optional): ``{prediction name: paired ground truth}`` for the
   supervised terms ("Our model can also benefit from strong supervision", Sec. 2);
 * anything else the renderer needs (masks, intrinsics, the second frame).
+
+:class:`Paired` and :class:`Fixed` are the batch sources of the supervised parts (paired
+``"x"``/``"targets"`` rows, a constant such as the camera intrinsics); the unpaired parts
+are :class:`~unpaired.engine.TensorSampler` and :class:`~unpaired.engine.Unpaired`.
+Subclasses that add terms computed from the same predictions (the SfM smoothness term)
+override :meth:`AIGN.generator_losses` and call :meth:`AIGN.prediction_losses` with the
+predictions they made, so that nothing is cached between calls.
 """
 
 from __future__ import annotations
@@ -169,7 +176,15 @@ class AIGN(Task):
         return [p for d in self.priors.values() if d.learned for p in d.parameters()]
 
     def generator_losses(self, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-        predictions = self.predict(batch["x"])
+        """Eq. 1's generator side on ``batch``: :meth:`prediction_losses` of ``G(batch["x"])``."""
+        return self.prediction_losses(self.predict(batch["x"]), batch)
+
+    def prediction_losses(
+        self, predictions: Mapping[str, torch.Tensor], batch: Mapping[str, Any]
+    ) -> dict[str, torch.Tensor]:
+        """The weighted terms for predictions already made on ``batch["x"]``:
+        ``reconstruction`` (``recon_weight * ||P(G(x)) - x||``), ``prior/<name>``
+        (``beta * w_i * d_i(G_i(x), M_i)``) and, with paired targets, ``supervised/<name>``."""
         losses: dict[str, torch.Tensor] = {}
         if self.recon_weight > 0:
             r = self.render(predictions, batch)
@@ -207,3 +222,48 @@ class AIGN(Task):
                 if loss is not None:
                     losses[f"prior/{name}"] = loss
         return losses
+
+
+class Paired:
+    """Paired rows for the supervised terms: ``{"x": inputs[i], "targets": {name: t[i]}}``
+    with shared random indices ``i`` (with replacement), plus fixed ``extras`` (e.g. the
+    intrinsics). A :class:`~unpaired.engine.BatchSource`."""
+
+    def __init__(
+        self,
+        inputs: torch.Tensor,
+        targets: Mapping[str, torch.Tensor],
+        *,
+        batch_size: int,
+        extras: Mapping[str, Any] | None = None,
+    ) -> None:
+        for name, t in targets.items():
+            if t.shape[0] != inputs.shape[0]:
+                raise ValueError(
+                    f"targets[{name!r}] has {t.shape[0]} rows, the inputs {inputs.shape[0]}"
+                )
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.inputs, self.targets = inputs, dict(targets)
+        self.batch_size, self.extras = batch_size, dict(extras or {})
+
+    def sample(
+        self, generator: torch.Generator, *, rank: int = 0, world_size: int = 1
+    ) -> dict[str, Any]:
+        idx = torch.randint(len(self.inputs), (self.batch_size * world_size,), generator=generator)
+        idx = idx[rank * self.batch_size : (rank + 1) * self.batch_size]
+        return {
+            "x": self.inputs[idx],
+            "targets": {k: v[idx] for k, v in self.targets.items()},
+            **self.extras,
+        }
+
+
+class Fixed:
+    """A batch source that always returns ``value`` (e.g. the intrinsics (3, 3))."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def sample(self, generator: torch.Generator, *, rank: int = 0, world_size: int = 1) -> Any:
+        return self.value
