@@ -11,7 +11,8 @@ import torch
 from unpaired.alignment import Affine, AlignTask, Replicas, Shift
 from unpaired.distances import MMD, MeanDistance
 from unpaired.engine import TensorSampler, TrainConfig, Unpaired, fit
-from unpaired.recipes._align import pm_steps, summarize
+from unpaired.evaluation import summarize_convergence as summarize
+from unpaired.recipes._align_report import pm_steps
 from unpaired.recipes.align_toy import Config, make_data
 from unpaired.recipes.runner import run_recipe
 

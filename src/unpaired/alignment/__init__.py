@@ -19,7 +19,8 @@ without a renderer, so alignment is trained by the same engine (:class:`AlignTas
   trained as the critic. Its final value is the thesis' explicit failure signal: about
   0 when the alignment succeeded, clearly positive otherwise.
 
-Modules: :mod:`~unpaired.alignment.tasks` (the engine tasks),
+Modules: :mod:`~unpaired.alignment.tasks` (the engine tasks), :mod:`~unpaired.alignment.embedding`
+(an autoencoder task for alignment in a code space),
 :mod:`~unpaired.alignment.fit` (:func:`align` on two tensors, :class:`Standardizer`).
 
 **Compatibility.** ``unpaired.alignment`` was one module; its names keep working from
@@ -40,6 +41,7 @@ import importlib
 import warnings
 from typing import Any
 
+from unpaired.alignment.embedding import AutoencoderTask
 from unpaired.alignment.fit import AlignResult, Standardizer, align, fit_private_densities
 from unpaired.alignment.tasks import (
     AlignTask,
@@ -56,6 +58,7 @@ __all__ = [
     "Affine",
     "AlignResult",
     "AlignTask",
+    "AutoencoderTask",
     "DensityTask",
     "FlowTransform",
     "KnownMapReplicas",
