@@ -137,6 +137,30 @@ def fit_private_densities(
     return set_private_loglik(distance, privates[0], privates[1], eval_a, eval_b)
 
 
+def _density_config(steps: int) -> TrainConfig:
+    """The private densities' optimization (Adam, lr 1e-3)."""
+    return TrainConfig(
+        steps=steps,
+        lr=1e-3,
+        betas=(0.9, 0.999),
+        log_every=max(1, steps // 50),
+        checkpoint_every=max(1, steps // 4),
+    )
+
+
+def _align_config(steps: int, lr: float, critic_lr: float | None) -> TrainConfig:
+    """T's optimization (Adam, betas (0.5, 0.9) as for GANs); the distance every steps/20."""
+    return TrainConfig(
+        steps=steps,
+        lr=lr,
+        critic_lr=critic_lr,
+        betas=(0.5, 0.9),
+        log_every=max(1, steps // 100),
+        eval_every=max(1, steps // 20),
+        checkpoint_every=max(1, min(500, steps // 4)),
+    )
+
+
 def align(
     source: torch.Tensor,
     target: torch.Tensor,
@@ -211,19 +235,12 @@ def align(
     eval_a, eval_b = _subset(za, cap, g), _subset(zb, cap, g)
     first = set(session.fits)
     if isinstance(distance, FlowLRMF):
-        density = TrainConfig(
-            steps=density_steps,
-            lr=1e-3,
-            betas=(0.9, 0.999),
-            log_every=max(1, density_steps // 50),
-            checkpoint_every=max(1, density_steps // 4),
-        )
         fit_private_densities(
             distance,
             za,
             zb,
             session=session,
-            config=density,
+            config=_density_config(density_steps),
             batch_size=batch_size,
             eval_a=eval_a,
             eval_b=eval_b,
@@ -233,22 +250,13 @@ def align(
         transform, distance, identity_weight=identity_weight, eval_a=eval_a, eval_b=eval_b
     )
     initial = None if distance.learned else task.distance_value(eval_a, eval_b)
-    config = TrainConfig(
-        steps=steps,
-        lr=lr,
-        critic_lr=critic_lr,
-        betas=(0.5, 0.9),
-        log_every=max(1, steps // 100),
-        eval_every=max(1, steps // 20),
-        checkpoint_every=max(1, min(500, steps // 4)),
-    )
     data = Unpaired(
         {
             "a": TensorSampler(za, batch_size=batch_size),
             "b": TensorSampler(zb, batch_size=batch_size),
         }
     )
-    result = session.fit("align", task, data, config, seed=seed)
+    result = session.fit("align", task, data, _align_config(steps, lr, critic_lr), seed=seed)
     with torch.no_grad():
         aligned = torch.cat([std.inverse(transform(z)) for z in za.split(4096)])
     return AlignResult(
