@@ -135,7 +135,8 @@ def test_user_errors_exit_2_with_one_line(
 def test_help_lists_every_distance_and_transform() -> None:
     res = runner.invoke(app, ["align", "--help"], env={"COLUMNS": "200"})
     assert res.exit_code == 0
-    from unpaired.alignment import DISTANCES, TRANSFORMS
+    from unpaired.recipes._names import ALIGNMENT_DISTANCES as DISTANCES
+    from unpaired.recipes._names import TRANSFORMS
 
     text = " ".join(res.stdout.split()).replace("- ", "-")
     for name in (*DISTANCES, *TRANSFORMS):

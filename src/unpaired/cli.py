@@ -259,7 +259,7 @@ def align_cmd(
     """
     import torch
 
-    from unpaired.alignment import align_files
+    from unpaired.recipes.align_files import align_files
 
     if threads is not None:
         if threads < 1:

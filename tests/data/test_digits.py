@@ -17,7 +17,7 @@ from unpaired.data.digits import (
     read_idx,
     resize_images,
 )
-from unpaired.errors import DataError, DataNotFoundError
+from unpaired.errors import ConfigError, DataError, DataNotFoundError
 
 _CODES = {
     np.dtype("uint8"): 0x08,
@@ -226,3 +226,35 @@ def test_load_digits_gives_32x32_frames(shared_data) -> None:
         assert d.images[:, :, :2].abs().max() == 0  # the padded border
     with pytest.raises(ValueError, match="dataset must be 'mnist' or 'usps'"):
         load_digits(shared_data, "svhn")  # type: ignore[arg-type]
+
+
+def _rows(x: torch.Tensor) -> set[bytes]:
+    return {r.numpy().tobytes() for r in x.flatten(1)}
+
+
+def test_alignment_splits_keep_usps_test_and_the_holdout_apart(shared_data: Path) -> None:
+    from unpaired.data.digits import alignment_splits
+
+    s = alignment_splits(
+        shared_data,
+        size=16,
+        mnist_val=2000,
+        usps_holdout=1000,
+        mnist_generator=torch.Generator().manual_seed(1),
+        usps_generator=torch.Generator().manual_seed(2),
+    )
+    sets = (s.mnist_train, s.mnist_val, s.usps_fit, s.usps_holdout, s.usps_test)
+    assert [len(d) for d in sets] == [8000, 2000, 6291, 1000, 2007]
+    assert all(d.images.shape[1:] == (1, 16, 16) for d in sets)
+    assert len(_rows(s.usps_holdout.images) & _rows(s.usps_fit.images)) <= 2  # duplicates at most
+    assert not _rows(s.mnist_val.images) & _rows(s.mnist_train.images)
+    assert set(s.usps_test.labels.tolist()) == set(range(10))
+    with pytest.raises(ConfigError, match=r"mnist_val must be in 1\.\.9999"):
+        alignment_splits(
+            shared_data,
+            size=16,
+            mnist_val=10000,
+            usps_holdout=1,
+            mnist_generator=torch.Generator(),
+            usps_generator=torch.Generator(),
+        )

@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from unpaired.alignment import Affine, AlignTask, Shift
+from unpaired.alignment import Affine, AlignTask, Replicas, Shift
 from unpaired.distances import MMD, MeanDistance
 from unpaired.engine import TensorSampler, TrainConfig, Unpaired, fit
-from unpaired.recipes._align import Replicas, pm_steps, summarize
+from unpaired.evaluation import summarize_convergence as summarize
+from unpaired.recipes._align_report import pm_steps
 from unpaired.recipes.align_toy import Config, make_data
 from unpaired.recipes.runner import run_recipe
 

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 from unpaired._checks import check_shape
 from unpaired.data.catalog import require
-from unpaired.errors import DataError, DataNotFoundError
+from unpaired.errors import ConfigError, DataError, DataNotFoundError
 
 #: IDX type codes -> big-endian numpy dtypes.
 _IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -230,3 +230,51 @@ def load_digits(root: str | Path, dataset: Literal["mnist", "usps"]) -> Labelled
         x = torch.cat([p[0] for p in parts])
         return Labelled(F.pad(resize_images(x, 24), (4, 4, 4, 4)), torch.cat([p[1] for p in parts]))
     raise ValueError(f"dataset must be 'mnist' or 'usps', got {dataset!r}")
+
+
+@dataclass
+class AlignmentSplits:
+    """USPS -> MNIST alignment sets (``align-digits``), every one :class:`Labelled`.
+
+    ``mnist_train`` (classifier, autoencoder, alignment target B), ``mnist_val``
+    (classifier validation, target side of held-out distances), ``usps_fit`` (the
+    alignment source A), ``usps_holdout`` (monitoring only), ``usps_test`` (reported only).
+    """
+
+    mnist_train: Labelled
+    mnist_val: Labelled
+    usps_fit: Labelled
+    usps_holdout: Labelled
+    usps_test: Labelled
+
+
+def alignment_splits(
+    root: str | Path,
+    *,
+    size: int,
+    mnist_val: int,
+    usps_holdout: int,
+    mnist_generator: torch.Generator,
+    usps_generator: torch.Generator,
+) -> AlignmentSplits:
+    """MNIST (its test split, the only one in the data directory) split at random into
+    train and ``mnist_val`` validation digits; USPS train split into the alignment source
+    and ``usps_holdout`` hold-out digits; USPS test as is; all at ``size`` x ``size``.
+    Each random split draws from its own generator."""
+    mnist = Labelled(*load_mnist(root, split="test", size=size))
+    usps = Labelled(*load_usps(root, split="train", size=size))
+    test = Labelled(*load_usps(root, split="test", size=size))
+    if not 0 < mnist_val < len(mnist) or not 0 < usps_holdout < len(usps):
+        raise ConfigError(
+            f"mnist_val must be in 1..{len(mnist) - 1} and usps_holdout in "
+            f"1..{len(usps) - 1}; got {mnist_val}, {usps_holdout}"
+        )
+    pm = torch.randperm(len(mnist), generator=mnist_generator)
+    pu = torch.randperm(len(usps), generator=usps_generator)
+    return AlignmentSplits(
+        mnist_train=mnist.take(pm[mnist_val:]),
+        mnist_val=mnist.take(pm[:mnist_val]),
+        usps_fit=usps.take(pu[usps_holdout:]),
+        usps_holdout=usps.take(pu[:usps_holdout]),
+        usps_test=test,
+    )

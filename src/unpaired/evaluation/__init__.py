@@ -2,7 +2,13 @@
 outputs, the image evaluator, curve summaries and the SfM reference baselines."""
 
 from unpaired.evaluation.classifier import ClassifierTask, accuracy
-from unpaired.evaluation.curves import CurveSummary, curve, summarize_curve
+from unpaired.evaluation.curves import (
+    ConvergenceSummary,
+    CurveSummary,
+    curve,
+    summarize_convergence,
+    summarize_curve,
+)
 from unpaired.evaluation.images import ImageEvaluator
 from unpaired.evaluation.predict import predict
 from unpaired.evaluation.sfm import (
@@ -14,6 +20,7 @@ from unpaired.evaluation.sfm import (
 
 __all__ = [
     "ClassifierTask",
+    "ConvergenceSummary",
     "CurveSummary",
     "ImageEvaluator",
     "accuracy",
@@ -23,5 +30,6 @@ __all__ = [
     "mean_motion",
     "predict",
     "straight_ahead",
+    "summarize_convergence",
     "summarize_curve",
 ]

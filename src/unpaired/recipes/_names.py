@@ -85,23 +85,11 @@ class DistanceSpec:
     features: bool = False
 
 
-DistanceName = Literal[
-    "mean",
-    "coral",
-    "mmd",
-    "energy",
-    "sinkhorn",
-    "emd",
-    "sliced",
-    "adversarial",
-    "hinge",
-    "wasserstein",
-    "wgan-gp",
-    "dual-linear",
-    "dual-rbf",
-    "gaussian-lrmf",
-    "flow-lrmf",
-]
+_ClosedForm = Literal["mean", "coral", "mmd", "energy", "sinkhorn", "emd", "sliced"]
+_Dual = Literal["dual-linear", "dual-rbf", "gaussian-lrmf"]
+#: Every name that compares two sample sets as ``d(a, b)`` (all but flow LRMF).
+PriorDistanceName = Literal[_ClosedForm, "adversarial", "hinge", "wasserstein", "wgan-gp", _Dual]
+DistanceName = Literal[PriorDistanceName, "flow-lrmf"]
 
 #: Every distance a config or ``--distance`` can name, in this order.
 DISTANCES: dict[str, DistanceSpec] = {
@@ -176,21 +164,7 @@ def make_distance(
 
 #: ``unpaired align --distance`` and the alignment recipes (every name but the critic
 #: losses without a Lipschitz control, which diverge on unbounded sets: hinge, wasserstein).
-AlignmentDistanceName = Literal[
-    "mean",
-    "coral",
-    "mmd",
-    "energy",
-    "sinkhorn",
-    "emd",
-    "sliced",
-    "adversarial",
-    "wgan-gp",
-    "dual-linear",
-    "dual-rbf",
-    "gaussian-lrmf",
-    "flow-lrmf",
-]
+AlignmentDistanceName = Literal[_ClosedForm, "adversarial", "wgan-gp", _Dual, "flow-lrmf"]
 ALIGNMENT_DISTANCES: tuple[str, ...] = get_args(AlignmentDistanceName)
 #: Distances whose value is a log-likelihood ratio (nats): ~0 means aligned.
 LRMF_DISTANCES: tuple[str, ...] = ("gaussian-lrmf", "flow-lrmf")
@@ -247,30 +221,9 @@ IMAGE_PRIORS: dict[str, str] = {
 #: every table name that compares two sample sets as ``d(a, b)`` (all but flow LRMF, which
 #: needs T's log-determinant and private densities), and, as aliases, the class names the
 #: recipe accepted before this table existed (with those classes' default options).
+_ClassNames = Literal["Coral", "DualAdversarialDistance", "EMD", "Energy", "GaussianLRMF"]
 SfMPriorName = Literal[
-    "mean",
-    "coral",
-    "mmd",
-    "energy",
-    "sinkhorn",
-    "emd",
-    "sliced",
-    "adversarial",
-    "hinge",
-    "wasserstein",
-    "wgan-gp",
-    "dual-linear",
-    "dual-rbf",
-    "gaussian-lrmf",
-    "Coral",
-    "DualAdversarialDistance",
-    "EMD",
-    "Energy",
-    "GaussianLRMF",
-    "MMD",
-    "MeanDistance",
-    "Sinkhorn",
-    "SlicedWasserstein",
+    PriorDistanceName, _ClassNames, "MMD", "MeanDistance", "Sinkhorn", "SlicedWasserstein"
 ]
 SFM_PRIORS: dict[str, str] = {
     **{n: n for n, spec in DISTANCES.items() if not spec.features},

@@ -40,29 +40,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from unpaired.alignment import (
-    AlignTask,
-    DensityTask,
-    Standardizer,
-    Transform,
-    set_private_loglik,
-)
-from unpaired.data.digits import load_mnist, load_usps
-from unpaired.distances import FlowLRMF, density_flow
-from unpaired.engine import Task, TensorSampler, TrainConfig, Unpaired
+from unpaired.alignment import AutoencoderTask, ScoredAlignTask, Standardizer, fit_private_densities
+from unpaired.data.augment import random_roll
+from unpaired.data.digits import AlignmentSplits, alignment_splits
+from unpaired.distances import FlowLRMF
+from unpaired.engine import TensorSampler, TrainConfig, Unpaired
 from unpaired.errors import ConfigError
+from unpaired.evaluation import ClassifierTask, accuracy, predict
+from unpaired.models.autoencoder import Autoencoder
 from unpaired.models.images import ImageClassifier
+from unpaired.recipes._align_report import digits_report, digits_samples
 from unpaired.recipes._names import alignment_distance, make_transform
 from unpaired.recipes.base import RunContext
-from unpaired.report import Figure, Report, Table
+from unpaired.report import Report
 
 #: Table rows: CLI distance name -> label.
 METHODS = {
@@ -90,6 +82,10 @@ def _align_train(lr: float) -> TrainConfig:
     )
 
 
+def _fit_config(steps: int) -> TrainConfig:
+    return TrainConfig(steps=steps, lr=2e-3, betas=(0.9, 0.999), log_every=50, eval_every=250)
+
+
 @dataclass(frozen=True)
 class Config:
     size: int = 16
@@ -106,16 +102,8 @@ class Config:
     identity_weight: float = 0.0  # R(T) = rho * mean((T(a) - a)^2), standardized units
     spaces: tuple[str, ...] = SPACES
     methods: tuple[str, ...] = tuple(METHODS)
-    classifier: TrainConfig = field(
-        default_factory=lambda: TrainConfig(
-            steps=2000, lr=2e-3, betas=(0.9, 0.999), log_every=50, eval_every=250
-        )
-    )
-    autoencoder: TrainConfig = field(
-        default_factory=lambda: TrainConfig(
-            steps=2000, lr=2e-3, betas=(0.9, 0.999), log_every=50, eval_every=250
-        )
-    )
+    classifier: TrainConfig = field(default_factory=lambda: _fit_config(2000))
+    autoencoder: TrainConfig = field(default_factory=lambda: _fit_config(2000))
     density: TrainConfig = field(  # the private densities of flow LRMF
         default_factory=lambda: TrainConfig(
             steps=1000, lr=1e-3, betas=(0.9, 0.999), log_every=50, eval_every=250
@@ -134,242 +122,63 @@ class Config:
     }
 
     def __post_init__(self) -> None:  # a bad value fails at --set time, not mid-run
-        _check(self)
-
-
-# --------------------------------------------------------------------------------------
-# data
-# --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Digits:
-    """Images (N, 1, H, W) in [0, 1] and labels (N,)."""
-
-    images: torch.Tensor
-    labels: torch.Tensor
-
-    def take(self, idx: torch.Tensor) -> Digits:
-        return Digits(self.images[idx], self.labels[idx])
-
-
-@dataclass
-class Splits:
-    mnist_train: Digits
-    mnist_val: Digits
-    usps_fit: Digits  # alignment source A (and autoencoder data)
-    usps_holdout: Digits  # monitoring only
-    usps_test: Digits  # reported only
-
-
-def load_splits(cfg: Config, ctx: RunContext) -> Splits:
-    root = ctx.data_root()
-    mnist = Digits(*load_mnist(root, split="test", size=cfg.size))
-    usps = Digits(*load_usps(root, split="train", size=cfg.size))
-    test = Digits(*load_usps(root, split="test", size=cfg.size))
-    if not 0 < cfg.mnist_val < len(mnist.labels) or not 0 < cfg.usps_holdout < len(usps.labels):
-        raise ConfigError(
-            f"mnist_val must be in 1..{len(mnist.labels) - 1} and usps_holdout in "
-            f"1..{len(usps.labels) - 1}; got {cfg.mnist_val}, {cfg.usps_holdout}"
-        )
-    pm = torch.randperm(len(mnist.labels), generator=ctx.generator("align-digits/mnist-split"))
-    pu = torch.randperm(len(usps.labels), generator=ctx.generator("align-digits/usps-split"))
-    return Splits(
-        mnist_train=mnist.take(pm[cfg.mnist_val :]),
-        mnist_val=mnist.take(pm[: cfg.mnist_val]),
-        usps_fit=usps.take(pu[cfg.usps_holdout :]),
-        usps_holdout=usps.take(pu[: cfg.usps_holdout]),
-        usps_test=test,
-    )
-
-
-# --------------------------------------------------------------------------------------
-# the classifier and the autoencoder
-# --------------------------------------------------------------------------------------
-
-
-class ClassifierTask(Task):
-    """Cross-entropy on MNIST train (1-pixel random shifts); ``eval/accuracy`` on MNIST val."""
-
-    def __init__(self, net: ImageClassifier, val: Digits) -> None:
-        super().__init__()
-        self.net = net
-        self.register_buffer("val_x", val.images)
-        self.register_buffer("val_y", val.labels)
-
-    def generator_losses(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
-        x, y = batch
-        dx, dy = (int(v) for v in torch.randint(-1, 2, (2,)))
-        x = torch.roll(x, shifts=(dx, dy), dims=(-2, -1))
-        return {"cross_entropy": F.cross_entropy(self.net(x), y)}
-
-    def evaluate(self) -> dict[str, float]:
-        return {"accuracy": accuracy(self.net, self.val_x, self.val_y)}
-
-
-def accuracy(net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
-    """Share of ``images`` (N, 1, H, W) that ``net`` labels as ``labels`` (N,)."""
-    was = net.training
-    net.eval()
-    with torch.no_grad():
-        pred = torch.cat([net(x).argmax(1) for x in images.split(1000)])
-    net.train(was)
-    return float((pred == labels).float().mean())
-
-
-class Autoencoder(nn.Module):
-    """Conv encoder (1, 16, 16) -> (latent,) and decoder back to [0, 1] images."""
-
-    def __init__(self, latent: int, width: int) -> None:
-        super().__init__()
-        w = width
-        self.encoder = nn.Sequential(
-            nn.Conv2d(1, w, 3, 2, 1),
-            nn.LeakyReLU(0.2),
-            nn.Conv2d(w, 2 * w, 3, 2, 1),
-            nn.LeakyReLU(0.2),
-            nn.Flatten(),
-            nn.Linear(2 * w * 16, latent),
-        )
-        self.decoder = nn.Sequential(
-            nn.Linear(latent, 2 * w * 16),
-            nn.Unflatten(1, (2 * w, 4, 4)),
-            nn.LeakyReLU(0.2),
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1),
-            nn.LeakyReLU(0.2),
-            nn.ConvTranspose2d(w, 1, 4, 2, 1),
-            nn.Sigmoid(),
-        )
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """(N, 1, 16, 16) -> (N, latent)."""
-        return self.encoder(x)
-
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        """(N, latent) -> (N, 1, 16, 16) in [0, 1]."""
-        return self.decoder(z)
-
-
-class AutoencoderTask(Task):
-    """Binary cross-entropy reconstruction of unpaired USPS and MNIST images."""
-
-    def __init__(self, ae: Autoencoder, val: torch.Tensor) -> None:
-        super().__init__()
-        self.ae = ae
-        self.register_buffer("val", val)
-
-    def generator_losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        x = torch.cat([batch["usps"], batch["mnist"]])
-        return {"reconstruction": F.binary_cross_entropy(self.ae.decode(self.ae.encode(x)), x)}
-
-    def evaluate(self) -> dict[str, float]:
-        rec = self.ae.decode(self.ae.encode(self.val))
-        return {"mse": float((rec - self.val).square().mean())}
-
-
-# --------------------------------------------------------------------------------------
-# one space: features, scoring, alignment
-# --------------------------------------------------------------------------------------
+        bad = [m for m in self.methods if m not in METHODS]
+        if bad:
+            raise ConfigError(
+                f"unknown align-digits method(s) {bad}; choose from {', '.join(METHODS)}"
+            )
+        bad = [s for s in self.spaces if s not in SPACES]
+        if bad:
+            raise ConfigError(f"unknown space(s) {bad}; choose from {', '.join(SPACES)}")
+        if self.size % 8 or self.size < 8:
+            raise ConfigError(f"size must be a multiple of 8 (classifier pooling), got {self.size}")
+        if self.size != 16 and "embedding" in self.spaces:
+            raise ConfigError("the embedding space's autoencoder is built for size=16")
 
 
 @dataclass
 class Space:
-    """A feature space: source/target features, the way back to images, the scorer."""
+    """A feature space: standardized source/target features and the way back to images."""
 
     name: str
-    std: Standardizer
-    a: torch.Tensor  # standardized USPS-fit features (N, D)
-    b: torch.Tensor  # standardized MNIST-train features (M, D)
-    holdout: torch.Tensor  # standardized USPS-holdout features
-    val_b: torch.Tensor  # standardized MNIST-val features
-    test: torch.Tensor  # standardized USPS-test features
+    a: torch.Tensor  # USPS-fit features (N, D)
+    b: torch.Tensor  # MNIST-train features (M, D)
+    holdout: torch.Tensor  # USPS-holdout features
+    val_b: torch.Tensor  # MNIST-val features
+    test: torch.Tensor  # USPS-test features
     to_images: Callable[[torch.Tensor], torch.Tensor]  # standardized features -> images
 
 
 def _features(
-    cfg: Config, name: str, splits: Splits, ae: Autoencoder | None, g: torch.Generator
+    cfg: Config, name: str, splits: AlignmentSplits, ae: Autoencoder | None, g: torch.Generator
 ) -> Space:
-    sets = [
-        splits.usps_fit,
-        splits.mnist_train,
-        splits.usps_holdout,
-        splits.mnist_val,
-        splits.usps_test,
-    ]
+    """The five sets in one space (codes of ``ae``, or pixels + dequantization noise on
+    the four alignment sets), standardized together on USPS-fit and MNIST-train."""
+    sp = splits
+    sets = [sp.usps_fit, sp.mnist_train, sp.usps_holdout, sp.mnist_val, sp.usps_test]
     if name == "embedding":
         assert ae is not None
-        with torch.no_grad():
-            feats = [torch.cat([ae.encode(x) for x in s.images.split(1000)]) for s in sets]
-
-        def back(x: torch.Tensor) -> torch.Tensor:
-            with torch.no_grad():
-                return ae.decode(x)
+        feats = [predict(ae.encode, s.images, chunk=1000) for s in sets]
+        back: Callable[[torch.Tensor], torch.Tensor] = lambda x: predict(ae.decode, x, chunk=len(x))  # noqa: E731
     else:
         feats = [s.images.flatten(1) for s in sets]
-        feats = [
-            f + cfg.pixel_noise * torch.randn(f.shape, generator=g) for f in feats[:4]
-        ] + feats[4:]
+        noisy = [f + cfg.pixel_noise * torch.randn(f.shape, generator=g) for f in feats[:4]]
+        feats = noisy + feats[4:]
         side = cfg.size
-
-        def back(x: torch.Tensor) -> torch.Tensor:
-            return x.clamp(0, 1).reshape(-1, 1, side, side)
-
+        back = lambda x: x.clamp(0, 1).reshape(-1, 1, side, side)  # noqa: E731
     std = Standardizer.fit(feats[0], feats[1])
     z = [std(f) for f in feats]
-    return Space(name, std, z[0], z[1], z[2], z[3], z[4], lambda t: back(std.inverse(t)))
-
-
-class DigitAlignTask(AlignTask):
-    """:class:`AlignTask` + ``eval/holdout_accuracy`` of the MNIST classifier on T(USPS hold-out)."""
-
-    def __init__(
-        self,
-        transform: Transform,
-        distance: Any,
-        *,
-        space: Space,
-        eval_a: torch.Tensor,
-        eval_b: torch.Tensor,
-        score: Callable[[torch.Tensor], float],
-        identity_weight: float = 0.0,
-    ) -> None:
-        super().__init__(
-            transform, distance, identity_weight=identity_weight, eval_a=eval_a, eval_b=eval_b
-        )
-        self.register_buffer("holdout", space.holdout)
-        self.score = score  # plain attribute: the frozen classifier stays out of the checkpoint
-
-    def evaluate(self) -> dict[str, float]:
-        return super().evaluate() | {"holdout_accuracy": self.score(self.transform(self.holdout))}
-
-
-def _flow_privates(
-    cfg: Config,
-    ctx: RunContext,
-    space: Space,
-    dist: FlowLRMF,
-    eval_a: torch.Tensor,
-    eval_b: torch.Tensor,
-) -> None:
-    privates = []
-    for side, z, held in (("source", space.a, eval_a), ("target", space.b, eval_b)):
-        flow = density_flow(
-            z.shape[1], flow=dist.flow, transforms=dist.transforms, hidden=dist.hidden
-        )
-        task = DensityTask(flow, eval_x=held)
-        ctx.fit(
-            f"{space.name}/density-{side}",
-            task,
-            TensorSampler(z, batch_size=cfg.batch_size),
-            cfg.density,
-        )
-        privates.append(task)
-    set_private_loglik(dist, privates[0], privates[1], eval_a, eval_b)
+    return Space(name, *z, to_images=lambda t: back(std.inverse(t)))
 
 
 def _align_space(
-    cfg: Config, ctx: RunContext, space: Space, classifier: ImageClassifier, splits: Splits
+    cfg: Config,
+    ctx: RunContext,
+    space: Space,
+    classifier: ImageClassifier,
+    splits: AlignmentSplits,
 ) -> list[dict[str, Any]]:
+    """The no-alignment row and one row per method: T trained, scored on USPS test."""
     dim = space.a.shape[1]
     train = cfg.embedding if space.name == "embedding" else cfg.pixel
 
@@ -384,16 +193,13 @@ def _align_space(
             "b": TensorSampler(space.b, batch_size=cfg.batch_size),
         }
     )
-    identity = make_transform("affine", dim)
+    row = {"space": space.name, "method": "no alignment", "distance": None, "seconds": 0.0}
     rows = [
-        {
-            "space": space.name,
-            "method": "no alignment",
+        row
+        | {
             "test": test_score(space.test),
             "holdout": holdout_score(space.holdout),
-            "distance": None,
-            "seconds": 0.0,
-            "transform": identity,
+            "transform": make_transform("affine", dim),
         }
     ]
     for method in cfg.methods:
@@ -402,27 +208,35 @@ def _align_space(
         dist = alignment_distance(method, dim, critic_hidden=cfg.critic_hidden)
         seconds = 0.0
         if isinstance(dist, FlowLRMF):
-            _flow_privates(cfg, ctx, space, dist, eval_a, eval_b)
-            seconds += sum(
-                ctx.fits[f"{space.name}/density-{s}"].seconds for s in ("source", "target")
+            prefix = f"{space.name}/"
+            fit_private_densities(
+                dist,
+                space.a,
+                space.b,
+                session=ctx,
+                config=cfg.density,
+                batch_size=cfg.batch_size,
+                eval_a=eval_a,
+                eval_b=eval_b,
+                prefix=prefix,
+                monitor=True,
             )
-        task = DigitAlignTask(
+            seconds += sum(ctx.fits[f"{prefix}density-{s}"].seconds for s in ("source", "target"))
+        task = ScoredAlignTask(
             make_transform("affine", dim),
             dist,
-            space=space,
+            holdout=space.holdout,
+            score=holdout_score,
             eval_a=eval_a,
             eval_b=eval_b,
-            score=holdout_score,
             identity_weight=cfg.identity_weight,
         )
         fit = ctx.fit(f"{space.name}/{method}", task, data, train)
-        with torch.no_grad():
-            moved_test = task.transform(space.test)
         rows.append(
-            {
-                "space": space.name,
+            row
+            | {
                 "method": method,
-                "test": test_score(moved_test),
+                "test": test_score(predict(task.transform, space.test, chunk=len(space.test))),
                 "holdout": fit.final.get("eval/holdout_accuracy"),
                 "distance": fit.final.get("eval/distance"),
                 "seconds": seconds + fit.seconds,
@@ -432,149 +246,50 @@ def _align_space(
     return rows
 
 
-# --------------------------------------------------------------------------------------
-# the recipe
-# --------------------------------------------------------------------------------------
-
-
-def _check(cfg: Config) -> None:
-    bad = [m for m in cfg.methods if m not in METHODS]
-    if bad:
-        raise ConfigError(f"unknown align-digits method(s) {bad}; choose from {', '.join(METHODS)}")
-    bad = [s for s in cfg.spaces if s not in SPACES]
-    if bad:
-        raise ConfigError(f"unknown space(s) {bad}; choose from {', '.join(SPACES)}")
-    if cfg.size % 8 or cfg.size < 8:
-        raise ConfigError(f"size must be a multiple of 8 (classifier pooling), got {cfg.size}")
-    if cfg.size != 16 and "embedding" in cfg.spaces:
-        raise ConfigError("the embedding space's autoencoder is built for size=16")
-
-
 def run(cfg: Config, ctx: RunContext) -> Report:
-    splits = load_splits(cfg, ctx)
-    classifier = ImageClassifier(1, num_classes=10, width=cfg.classifier_width, stages=3)
-    clf_task = ClassifierTask(classifier, splits.mnist_val)
-    clf = ctx.fit(
-        "classifier",
-        clf_task,
-        TensorSampler(
-            splits.mnist_train.images, splits.mnist_train.labels, batch_size=cfg.classifier_batch
-        ),
-        cfg.classifier,
+    splits = alignment_splits(
+        ctx.data_root(),
+        size=cfg.size,
+        mnist_val=cfg.mnist_val,
+        usps_holdout=cfg.usps_holdout,
+        mnist_generator=ctx.generator("align-digits/mnist-split"),
+        usps_generator=ctx.generator("align-digits/usps-split"),
     )
+    train, val = splits.mnist_train, splits.mnist_val
+    classifier = ImageClassifier(1, num_classes=10, width=cfg.classifier_width, stages=3)
+    clf_task = ClassifierTask(
+        classifier, val.images, val.labels, augment=lambda x: random_roll(x, 1)
+    )
+    data = TensorSampler(train.images, train.labels, batch_size=cfg.classifier_batch)
+    ctx.fit("classifier", clf_task, data, cfg.classifier)
     classifier.eval()
-    refs = {
-        "MNIST val (target domain)": accuracy(
-            classifier, splits.mnist_val.images, splits.mnist_val.labels
-        ),
-    }
+    refs = {"MNIST val (target domain)": accuracy(classifier, val.images, val.labels)}
     ae = None
     if "embedding" in cfg.spaces:
         ae = Autoencoder(cfg.latent, cfg.ae_width)
-        ae_task = AutoencoderTask(
-            ae, torch.cat([splits.usps_holdout.images, splits.mnist_val.images])
-        )
+        ae_task = AutoencoderTask(ae, torch.cat([splits.usps_holdout.images, val.images]))
         ae_data = Unpaired(
             {
                 "usps": TensorSampler(splits.usps_fit.images, batch_size=64),
-                "mnist": TensorSampler(splits.mnist_train.images, batch_size=64),
+                "mnist": TensorSampler(train.images, batch_size=64),
             }
         )
         ctx.fit("autoencoder", ae_task, ae_data, cfg.autoencoder)
         ae.eval()
-        with torch.no_grad():
-            rec = ae.decode(ae.encode(splits.mnist_val.images))
-        refs["MNIST val, autoencoded"] = accuracy(classifier, rec, splits.mnist_val.labels)
+        rec = predict(ae, val.images, chunk=len(val))
+        refs["MNIST val, autoencoded"] = accuracy(classifier, rec, val.labels)
     rows: list[dict[str, Any]] = []
     g = ctx.generator("align-digits/pixel-noise")
     for name in cfg.spaces:
         space = _features(cfg, name, splits, ae, g)
         rows += _align_space(cfg, ctx, space, classifier, splits)
         if ctx.is_main:
-            _samples(ctx, space, rows, splits)
-    return _report(cfg, ctx, rows, refs, clf.final)
-
-
-def _report(
-    cfg: Config,
-    ctx: RunContext,
-    rows: list[dict[str, Any]],
-    refs: dict[str, float],
-    clf_final: dict[str, float],
-) -> Report:
-    table = Table(
-        "USPS -> MNIST: accuracy of an MNIST-only classifier on T(USPS test)",
-        [
-            "space",
-            "method",
-            "USPS test accuracy",
-            "USPS hold-out accuracy",
-            "final distance (held-out)",
-            "train seconds",
-        ],
-        [
-            [
-                r["space"],
-                METHODS.get(r["method"], r["method"]),
-                r["test"],
-                r["holdout"],
-                r["distance"],
-                round(r["seconds"], 1),
-            ]
-            for r in rows
-        ],
-        note=(
-            "T is affine in both spaces and the final T is reported (no selection). Distances "
-            "are in each method's own units, on held-out sets (USPS hold-out vs MNIST val); "
-            "LRMF: nats, ~0 when aligned. train seconds: 0 when loaded from a checkpoint."
-        ),
+            digits_samples(ctx.path(f"figures/samples_{name}.png"), space, rows, splits.usps_test)
+    return digits_report(
+        rows,
+        refs,
+        spaces=cfg.spaces,
+        labels=METHODS,
+        classifier_width=cfg.classifier_width,
+        is_main=ctx.is_main,
     )
-    ref_table = Table(
-        "References (same classifier)",
-        ["images", "accuracy"],
-        [[k, v] for k, v in refs.items()],
-        note=f"classifier: ImageClassifier width {cfg.classifier_width}, trained on MNIST train only.",
-    )
-    metrics = {
-        f"{r['space']}/{r['method']}": {
-            "test_accuracy": r["test"],
-            "holdout_accuracy": r["holdout"],
-            "final_distance": r["distance"],
-        }
-        for r in rows
-    } | {"references": refs}
-    figures = [
-        Figure(f"figures/samples_{s}.png", f"T(USPS test) in {s} space, per method")
-        for s in cfg.spaces
-    ]
-    return Report(
-        title="align-digits: USPS -> MNIST with every distance",
-        summary=(
-            "T learned from unpaired USPS and MNIST digits (16x16) in an autoencoder's "
-            "embedding and in pixel space; scored by an MNIST-only classifier on USPS test."
-        ),
-        tables=[table, ref_table],
-        figures=figures if ctx.is_main else [],
-        metrics=metrics,
-    )
-
-
-def _samples(ctx: RunContext, space: Space, rows: list[dict[str, Any]], splits: Splits) -> None:
-    mine = [r for r in rows if r["space"] == space.name]
-    n = 10
-    idx = torch.stack([torch.nonzero(splits.usps_test.labels == d)[0, 0] for d in range(n)])
-    fig, axes = plt.subplots(
-        len(mine) + 1, 1, figsize=(n * 0.6, 0.75 * (len(mine) + 1)), squeeze=False
-    )
-    grids = [("USPS (input)", splits.usps_test.images[idx])]
-    for r in mine:
-        with torch.no_grad():
-            grids.append((r["method"], space.to_images(r["transform"](space.test[idx]))))
-    for ax, (label, imgs) in zip(axes[:, 0], grids, strict=True):
-        ax.imshow(torch.cat(list(imgs[:, 0]), dim=1).numpy(), cmap="gray", vmin=0, vmax=1)
-        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=7)
-        ax.set_xticks([])
-        ax.set_yticks([])
-    fig.tight_layout()
-    fig.savefig(ctx.path(f"figures/samples_{space.name}.png"), dpi=110)
-    plt.close(fig)

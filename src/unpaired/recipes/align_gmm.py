@@ -41,24 +41,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import torch
 
 from unpaired.alignment import AlignTask, DensityTask, Shift
-from unpaired.distances import (
-    FlowLRMF,
-    density_flow,
-    gaussian_lrmf,
-    mmd,
-    sinkhorn,
-)
+from unpaired.distances import FlowLRMF, density_flow, gaussian_lrmf, mmd, sinkhorn
 from unpaired.engine import TensorSampler, TrainConfig
 from unpaired.errors import ConfigError
 from unpaired.recipes.base import RunContext
 from unpaired.report import Figure, Report, Table
+from unpaired.viz import alignment as viz
 
 CURVES = ("flow-lrmf", "gmm-lrmf (ideal)", "gaussian-lrmf", "mmd", "mmd-fixed", "sinkhorn")
 
@@ -259,8 +250,18 @@ def _report(
     }
     figures = []
     if ctx.is_main:
-        _plot(cfg, ctx, mus, grad, val, curves)
-        _plot_densities(cfg, ctx, mus, q, shared_states)
+        viz.plot_gradient_decay(
+            ctx.path("figures/gradients.png"),
+            mus,
+            {k: grad[k] for k in CURVES},
+            val,
+            highlight="flow-lrmf",
+            band=torch.tensor(curves["flow-lrmf"]),
+            reference="gmm-lrmf (ideal)",
+        )
+        viz.plot_shared_densities(
+            ctx.path("figures/densities.png"), _density_panels(cfg, mus, q, shared_states)
+        )
         figures = [
             Figure("figures/gradients.png", "shift gradient vs separation (log scale)"),
             Figure("figures/densities.png", "fitted shared LRMF density S vs the two sets"),
@@ -277,73 +278,19 @@ def _report(
     )
 
 
-def _plot(
-    cfg: Config,
-    ctx: RunContext,
-    mus: list[float],
-    grad: dict[str, list[float]],
-    val: dict[str, list[float]],
-    curves: dict[str, list[list[float]]],
-) -> None:
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    pos = [i for i, m in enumerate(mus) if m > 0]  # the gradient is 0 at mu = 0: off a log axis
-    xs = [mus[i] for i in pos]
-    for k in CURVES:
-        style = {"lw": 2} if k == "flow-lrmf" else {"lw": 1, "ls": "--" if "lrmf" in k else "-"}
-        (line,) = axes[0].plot(xs, [grad[k][i] for i in pos], marker=".", label=k, **style)
-        if k == "flow-lrmf" and len(curves[k]) > 1:
-            c = torch.tensor(curves[k])[:, pos]
-            axes[0].fill_between(
-                xs, c.min(0).values, c.max(0).values, color=line.get_color(), alpha=0.2
-            )
-        axes[1].plot(mus, val[k], marker=".", label=k, **style)
-    if xs:
-        ideal = [grad["gmm-lrmf (ideal)"][i] for i in pos]
-        j = max(range(len(xs)), key=lambda t: ideal[t])
-        scale = ideal[j] / math.exp(-(xs[j] ** 2))
-        axes[0].plot(
-            xs,
-            [scale * math.exp(-x * x) for x in xs],
-            color="k",
-            ls=":",
-            lw=1,
-            label="exp(-mu^2) (scaled)",
-        )
-    axes[0].set_yscale("log")
-    axes[0].set_ylabel("||dL/dphi|| at phi = 0")
-    axes[1].axhline(2 * math.log(2), color="k", ls=":", lw=1)
-    axes[1].set_ylabel("distance value (LRMF: nats; dotted: 2 log 2)")
-    for ax in axes:
-        ax.set_xlabel("separation mu (A at -mu/2, B at +mu/2)")
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(ctx.path("figures/gradients.png"), dpi=110)
-    plt.close(fig)
-
-
-def _plot_densities(
-    cfg: Config,
-    ctx: RunContext,
-    mus: list[float],
-    q: torch.Tensor,
-    shared_states: dict[tuple[int, float], Any],
-) -> None:
+def _density_panels(
+    cfg: Config, mus: list[float], q: torch.Tensor, shared_states: dict[tuple[int, float], Any]
+) -> list[tuple[str, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Four separations: seed 0's shared density S on a grid, and the two sets."""
     picks = [mus[round(i * (len(mus) - 1) / 3)] for i in range(4)]
-    fig, axes = plt.subplots(1, len(picks), figsize=(3.6 * len(picks), 3), squeeze=False)
     flow = density_flow(
         1, flow=cfg.flow, transforms=cfg.transforms, hidden=(cfg.hidden, cfg.hidden)
     )
-    for ax, mu in zip(axes[0], picks, strict=True):
+    panels = []
+    for mu in picks:
         flow.load_state_dict(shared_states[(0, mu)])
         x = torch.linspace(-mu / 2 - 4 * cfg.sigma, mu / 2 + 4 * cfg.sigma, 400)[:, None]
         with torch.no_grad():
-            dens = flow().log_prob(x).exp()
-        ax.hist((q - mu / 2)[:, 0].tolist(), bins=40, density=True, alpha=0.4, label="T(A)")
-        ax.hist((q + mu / 2)[:, 0].tolist(), bins=40, density=True, alpha=0.4, label="B")
-        ax.plot(x[:, 0], 2 * dens, color="k", lw=1, label="2 x shared S")
-        ax.set_title(f"mu = {mu:g}", fontsize=9)
-        ax.tick_params(labelsize=7)
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(ctx.path("figures/densities.png"), dpi=110)
-    plt.close(fig)
+            density = flow().log_prob(x).exp()
+        panels.append((f"mu = {mu:g}", (q - mu / 2)[:, 0], (q + mu / 2)[:, 0], x[:, 0], density))
+    return panels

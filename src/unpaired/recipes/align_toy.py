@@ -39,8 +39,8 @@ ambiguity).
 
 Every set is an independent sample (no point of A has a partner in B). Each method is
 trained on ``seeds`` independent data sets and initialisations (R replicas trained side
-by side, see ``_align.Replicas``). The error of T is ``RMS(T(a) - T*(a)) / spread(B)``
-on held-out source points (0: the true map is recovered). Reported per method: steps
+by side, :class:`~unpaired.alignment.KnownMapReplicas`). The error of T is
+``RMS(T(a) - T*(a)) / spread(B)`` on held-out source points (0: the true map is recovered). Reported per method: steps
 until the error first reaches ``threshold``, steps until it stays below it, the final
 error, and the oscillation (std of the error over the last 20% of evaluations).
 """
@@ -49,27 +49,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import torch
 
-from unpaired.alignment import Affine, AlignTask, Shift
+from unpaired.alignment import Affine, AlignTask, KnownMapReplicas, Shift
+from unpaired.data.synthetic.clouds import three_clusters
 from unpaired.distances import mlp_critic
 from unpaired.engine import TensorSampler, TrainConfig, Unpaired
 from unpaired.errors import ConfigError
-from unpaired.recipes._align import Replicas, mean_std, pm, pm_steps, summarize
+from unpaired.evaluation import summarize_convergence
+from unpaired.recipes._align_report import toy_figures, toy_tables
 from unpaired.recipes._names import alignment_distance, make_distance
 from unpaired.recipes.base import RunContext
-from unpaired.report import Figure, Report, Table
-
-_MEANS = ((0.0, 0.0), (2.5, 0.4), (0.6, 2.0))
-_WEIGHTS = (0.5, 0.3, 0.2)
-_SCALES = ((0.45, 0.15), (0.2, 0.35), (0.3, 0.1))
+from unpaired.report import Report
 
 #: Methods of the linear-critic / shift problem, with their table labels.
 LINEAR = {
@@ -139,15 +132,6 @@ class Config:
         _check(self)
 
 
-def sample_source(n: int, generator: torch.Generator) -> torch.Tensor:
-    """(n, 2) points from the asymmetric three-cluster mixture A."""
-    comp = torch.multinomial(torch.tensor(_WEIGHTS), n, replacement=True, generator=generator)
-    noise = torch.randn(n, 2, generator=generator)
-    means = torch.tensor(_MEANS)[comp]
-    scales = torch.tensor(_SCALES)[comp]
-    return means + noise * scales
-
-
 def true_map(cfg: Config) -> tuple[torch.Tensor, torch.Tensor]:
     """T*(x) = W x + b of the affine problem: rotation by ``angle_deg``, scale, shift."""
     t = math.radians(cfg.angle_deg)
@@ -173,10 +157,10 @@ def make_data(cfg: Config, problem: str, generator: torch.Generator) -> ToyData:
     else:
         w, b = true_map(cfg)
     n = cfg.n_points
-    a = sample_source(n, generator)
-    b_train = sample_source(n, generator) @ w.T + b  # an independent sample: unpaired
-    eval_a = sample_source(n, generator)
-    eval_b = sample_source(n, generator) @ w.T + b
+    a = three_clusters(n, generator)
+    b_train = three_clusters(n, generator) @ w.T + b  # an independent sample: unpaired
+    eval_a = three_clusters(n, generator)
+    eval_b = three_clusters(n, generator) @ w.T + b
     return ToyData(a, b_train, eval_a, eval_b, eval_a @ w.T + b)
 
 
@@ -203,47 +187,9 @@ def _method_task(cfg: Config, method: str, data: ToyData) -> AlignTask:
     return AlignTask(Affine(2), dist, **kw)
 
 
-class ToyReplicas(Replicas):
-    """Replicas of one method, each with its own data; evaluates the error of every one."""
-
-    def __init__(self, tasks: list[AlignTask], data: list[ToyData]) -> None:
-        super().__init__(tasks)
-        for i, d in enumerate(data):
-            self.register_buffer(f"held_a{i}", d.eval_a)
-            self.register_buffer(f"held_t{i}", d.target)
-        self.spread = [
-            float((d.eval_b - d.eval_b.mean(0)).pow(2).sum(1).mean().sqrt()) for d in data
-        ]
-
-    @torch.no_grad()
-    def error(self, i: int) -> float:
-        """RMS(T_i(a) - T*(a)) / spread(B) on replica i's held-out points."""
-        moved = self.tasks[i].transform(getattr(self, f"held_a{i}"))
-        rms = (moved - getattr(self, f"held_t{i}")).pow(2).sum(1).mean().sqrt()
-        return float(rms / self.spread[i])
-
-    def evaluate(self) -> dict[str, float]:
-        errors = [self.error(i) for i in range(len(self.tasks))]
-        out = {"error": sum(errors) / len(errors)}
-        if len(errors) > 1:
-            out |= {f"error_s{i}": e for i, e in enumerate(errors)}
-        out |= self.tasks[0].evaluate()  # eval/distance of seed 0
-        params = torch.cat([p.detach().reshape(-1) for p in self.tasks[0].transform.parameters()])
-        out |= {f"T{j}": float(v) for j, v in enumerate(params)}  # seed 0's T, for the plots
-        return out
-
-
 def _identity_error(d: ToyData) -> float:
     spread = (d.eval_b - d.eval_b.mean(0)).pow(2).sum(1).mean().sqrt()
     return float((d.eval_a - d.target).pow(2).sum(1).mean().sqrt() / spread)
-
-
-def _transform_at(method: str, row: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Seed 0's T (W, b) at a logged row (the parameters are logged as eval/T<j>)."""
-    if method in LINEAR:
-        return torch.eye(2), torch.tensor([row["eval/T0"], row["eval/T1"]])
-    w = torch.tensor([[row["eval/T0"], row["eval/T1"]], [row["eval/T2"], row["eval/T3"]]])
-    return w, torch.tensor([row["eval/T4"], row["eval/T5"]])
 
 
 def _check(cfg: Config) -> None:
@@ -258,45 +204,67 @@ def _check(cfg: Config) -> None:
         raise ConfigError("need seeds >= 1, n_points >= 8 and eval_points >= 8")
 
 
+PROBLEMS = {
+    "linear": "Shift problem, linear critics (the slides' linear dual vs linear min-max)",
+    "affine": "Affine problem, expressive distances (kernel dual, MMD, min-max, ...)",
+}
+
+
+def _train(cfg: Config, ctx: RunContext, method: str, data: list[ToyData]) -> dict[str, Any]:
+    """Train ``method`` on every seed's data side by side; its convergence summaries."""
+    task = KnownMapReplicas(
+        [_method_task(cfg, method, d) for d in data],
+        [(d.eval_a, d.target, d.eval_b) for d in data],
+    )
+    sources = {
+        f"r{i}": Unpaired(
+            {
+                "a": TensorSampler(d.a, batch_size=cfg.batch_size),
+                "b": TensorSampler(d.b, batch_size=cfg.batch_size),
+            }
+        )
+        for i, d in enumerate(data)
+    }
+    fit = ctx.fit(method, task, Unpaired(sources), cfg.train)
+    rows = [r for r in fit.history if "eval/error" in r]
+    steps = [r["step"] for r in rows]
+    keys = [f"eval/error_s{i}" if cfg.seeds > 1 else "eval/error" for i in range(cfg.seeds)]
+    curves = [[r[k] for r in rows] for k in keys]
+    return {
+        "label": LINEAR.get(method) or AFFINE[method],
+        "problem": "linear" if method in LINEAR else "affine",
+        "task": task,
+        "rows": rows,
+        "summaries": [summarize_convergence(steps, c, cfg.threshold) for c in curves],
+        "final_distance": fit.final.get("eval/distance"),
+        "curve": (steps, curves),
+    }
+
+
 def run(cfg: Config, ctx: RunContext) -> Report:
     datasets = {
         problem: [
             make_data(cfg, problem, ctx.generator(f"align-toy/{problem}/{s}"))
             for s in range(cfg.seeds)
         ]
-        for problem in ("linear", "affine")
+        for problem in PROBLEMS
     }
-    results: dict[str, dict[str, Any]] = {}
-    for method in cfg.methods:
-        data = datasets["linear" if method in LINEAR else "affine"]
-        task = ToyReplicas([_method_task(cfg, method, d) for d in data], data)
-        sources = {
-            f"r{i}": Unpaired(
-                {
-                    "a": TensorSampler(d.a, batch_size=cfg.batch_size),
-                    "b": TensorSampler(d.b, batch_size=cfg.batch_size),
-                }
-            )
-            for i, d in enumerate(data)
-        }
-        fit = ctx.fit(method, task, Unpaired(sources), cfg.train)
-        rows = [r for r in fit.history if "eval/error" in r]
-        steps = [r["step"] for r in rows]
-        key = (lambda i: f"eval/error_s{i}") if cfg.seeds > 1 else (lambda i: "eval/error")
-        summaries = [
-            summarize(steps, [r[key(i)] for r in rows], cfg.threshold) for i in range(cfg.seeds)
-        ]
-        results[method] = {
-            "task": task,
-            "rows": rows,
-            "summaries": summaries,
-            "final_distance": fit.final.get("eval/distance"),
-            "curve": (steps, [[r[key(i)] for r in rows] for i in range(cfg.seeds)]),
-        }
-
+    results = {
+        m: _train(cfg, ctx, m, datasets["linear" if m in LINEAR else "affine"]) for m in cfg.methods
+    }
     identity = {p: [_identity_error(d) for d in sets] for p, sets in datasets.items()}
-    tables, metrics = _tables(cfg, results, identity)
-    figures = _figures(cfg, ctx, results, datasets) if ctx.is_main else []
+    tables, metrics = toy_tables(results, identity, threshold=cfg.threshold, titles=PROBLEMS)
+    figures = []
+    if ctx.is_main:
+        held_out = {p: (sets[0].eval_a, sets[0].eval_b) for p, sets in datasets.items()}
+        figures = toy_figures(
+            ctx.path,
+            results,
+            held_out,
+            threshold=cfg.threshold,
+            first=SLIDE_PANELS,
+            titles=PROBLEMS,
+        )
     return Report(
         title="align-toy: dual vs min-max vs closed-form distances on 2D clouds",
         summary=(
@@ -311,250 +279,3 @@ def run(cfg: Config, ctx: RunContext) -> Report:
         figures=figures,
         metrics=metrics,
     )
-
-
-def _label(method: str) -> str:
-    return LINEAR.get(method) or AFFINE[method]
-
-
-def _tables(
-    cfg: Config, results: dict[str, dict[str, Any]], identity: dict[str, list[float]]
-) -> tuple[list[Table], dict[str, Any]]:
-    columns = [
-        "model",
-        f"steps to reach error <= {cfg.threshold}",
-        "steps to stay below",
-        "final error",
-        "min error",
-        "oscillation (std, last 20%)",
-        "final distance (seed 0)",
-    ]
-    metrics: dict[str, Any] = {}
-    tables = []
-    for problem, names, title in (
-        (
-            "linear",
-            LINEAR,
-            "Shift problem, linear critics (the slides' linear dual vs linear min-max)",
-        ),
-        ("affine", AFFINE, "Affine problem, expressive distances (kernel dual, MMD, min-max, ...)"),
-    ):
-        chosen = [m for m in cfg.methods if m in names]
-        if not chosen:
-            continue
-        ident = identity[problem]
-        rows: list[list[Any]] = [
-            ["identity (no alignment)", "-", "-", pm(ident), pm(ident), "0", None]
-        ]
-        metrics[f"identity-{problem}" if problem == "linear" else "identity"] = {
-            "final_error": mean_std(ident)[0]
-        }
-        for m in chosen:
-            ss = results[m]["summaries"]
-            rows.append(
-                [
-                    _label(m),
-                    pm_steps([s.reach for s in ss]),
-                    pm_steps([s.settle for s in ss]),
-                    pm([s.final for s in ss]),
-                    pm([s.best for s in ss]),
-                    pm([s.oscillation for s in ss], 2),
-                    results[m]["final_distance"],
-                ]
-            )
-            metrics[m] = {
-                "final_error": mean_std([s.final for s in ss])[0],
-                "final_error_std": mean_std([s.final for s in ss])[1],
-                "min_error": mean_std([s.best for s in ss])[0],
-                "oscillation": mean_std([s.oscillation for s in ss])[0],
-                "final_errors": [s.final for s in ss],
-                "oscillations": [s.oscillation for s in ss],
-                "reach_steps": [s.reach for s in ss],
-                "settle_steps": [s.settle for s in ss],
-                "final_distance": results[m]["final_distance"],
-            }
-        tables.append(
-            Table(
-                title,
-                columns,
-                rows,
-                note=(
-                    "Over seeds: mean ± std (steps: over the k/R seeds that got there; "
-                    "'stay below' = from then on until the last step). error = "
-                    "RMS(T(a) - T*(a)) / spread(B) on held-out points; 0 = true map recovered. "
-                    "Distances are in each method's own units (adversarial: the critic's "
-                    "estimate on held-out points)."
-                ),
-            )
-        )
-    return tables, metrics
-
-
-def _snapshots(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows near 1/32, 1/16, ..., 1/2 and all of training (most change happens early)."""
-    last = rows[-1]["step"]
-    picks = [
-        min(rows, key=lambda r, f=f: abs(r["step"] - f * last))
-        for f in (1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2)
-    ]
-    return list({r["step"]: r for r in [*picks, rows[-1]]}.values())
-
-
-def _trajectories(
-    cfg: Config, path: Path, results: dict[str, dict[str, Any]], datasets: dict[str, list[ToyData]]
-) -> None:
-    order = [m for m in (*SLIDE_PANELS, *METHODS) if m in results]
-    order = list(dict.fromkeys(order))
-    ncol = min(4, len(order))
-    nrow = math.ceil(len(order) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 3.5 * nrow), squeeze=False)
-    cmap = plt.get_cmap("viridis")
-    for ax, m in zip(axes.flat, order, strict=False):
-        d = datasets["linear" if m in LINEAR else "affine"][0]
-        a, b = d.eval_a[:400], d.eval_b[:400]
-        ax.scatter(*b.T, s=2, c="0.75", label="B")
-        rows = results[m]["rows"]
-        snaps = [{"step": 0, **_identity_row(m)}, *_snapshots(rows)]
-        for j, r in enumerate(snaps):
-            w, s = _transform_at(m, r)
-            ax.scatter(*(a @ w.T + s).T, s=1.5, color=cmap(j / max(1, len(snaps) - 1)), alpha=0.5)
-        centers = torch.stack(
-            [
-                a.mean(0) @ _transform_at(m, r)[0].T + _transform_at(m, r)[1]
-                for r in [{"step": 0, **_identity_row(m)}, *rows]
-            ]
-        )
-        ax.plot(*centers.T, color="crimson", lw=0.8, label="mean of T(A)")
-        ax.set_title(_label(m), fontsize=8)
-        ax.set_aspect("equal")
-        ax.tick_params(labelsize=6)
-    for ax in list(axes.flat)[len(order) :]:
-        ax.axis("off")
-    fig.suptitle(
-        "T(A) over training, seed 0 (snapshots at step 0, 1/32, 1/16, 1/8, 1/4, 1/2 and all of "
-        "training, light to dark; red: path of its mean; grey: B)",
-        fontsize=9,
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _identity_row(method: str) -> dict[str, float]:
-    if method in LINEAR:
-        return {"eval/T0": 0.0, "eval/T1": 0.0}
-    return dict(zip([f"eval/T{j}" for j in range(6)], [1.0, 0.0, 0.0, 1.0, 0.0, 0.0], strict=True))
-
-
-def _convergence(cfg: Config, path: Path, results: dict[str, dict[str, Any]]) -> None:
-    panels = [
-        (names, title)
-        for names, title in ((LINEAR, "shift problem (linear critics)"), (AFFINE, "affine problem"))
-        if any(m in names for m in cfg.methods)
-    ]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
-    for ax, (names, title) in zip(axes[0], panels, strict=True):
-        ax.set_prop_cycle(color=plt.get_cmap("tab20").colors)
-        for m in [m for m in cfg.methods if m in names]:
-            steps, curves = results[m]["curve"]
-            c = torch.tensor(curves)
-            (line,) = ax.plot(steps, c.median(0).values, label=m, lw=1)
-            if c.shape[0] > 1:
-                ax.fill_between(
-                    steps, c.min(0).values, c.max(0).values, color=line.get_color(), alpha=0.15
-                )
-        ax.axhline(cfg.threshold, color="k", ls=":", lw=0.8)
-        ax.set_yscale("log")
-        ax.set_xlabel("step")
-        ax.set_ylabel("error (median over seeds; band: min to max)")
-        ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _bars(cfg: Config, path: Path, results: dict[str, dict[str, Any]]) -> None:
-    names = list(cfg.methods)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-    x = torch.arange(len(names)).tolist()
-    reach = [[s.reach for s in results[m]["summaries"]] for m in names]
-    means = [mean_std([r for r in rs if r is not None]) for rs in reach]
-    axes[0].bar(
-        x,
-        [0 if math.isnan(mu) else mu for mu, _ in means],
-        yerr=[0 if math.isnan(sd) else sd for _, sd in means],
-        color="tab:blue",
-    )
-    for xi, rs in zip(x, reach, strict=True):
-        missed = sum(r is None for r in rs)
-        if missed:
-            axes[0].text(
-                xi,
-                0,
-                f"{missed}/{len(rs)}\nnever",
-                ha="center",
-                va="bottom",
-                fontsize=6,
-                color="crimson",
-            )
-    axes[0].set_ylabel(f"steps to reach error <= {cfg.threshold}")
-    osc = [mean_std([s.oscillation for s in results[m]["summaries"]]) for m in names]
-    axes[1].bar(x, [mu for mu, _ in osc], yerr=[sd for _, sd in osc], color="tab:orange")
-    axes[1].set_yscale("log")
-    axes[1].set_ylabel("oscillation: std of error, last 20% of steps")
-    for ax in axes:
-        ax.set_xticks(x, names, rotation=60, ha="right", fontsize=7)
-    fig.suptitle(f"mean ± std over {cfg.seeds} seed(s)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _final_clouds(
-    path: Path, results: dict[str, dict[str, Any]], datasets: dict[str, list[ToyData]]
-) -> None:
-    names = list(results)
-    ncol = min(5, len(names))
-    nrow = math.ceil(len(names) / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 3.2 * nrow), squeeze=False)
-    for ax, m in zip(axes.flat, names, strict=False):
-        d = datasets["linear" if m in LINEAR else "affine"][0]
-        with torch.no_grad():
-            moved = results[m]["task"].tasks[0].transform(d.eval_a[:600])
-        ax.scatter(*d.eval_a[:600].T, s=2, alpha=0.4, label="A")
-        ax.scatter(*d.eval_b[:600].T, s=2, alpha=0.4, label="B")
-        ax.scatter(*moved.T, s=2, alpha=0.4, label="T(A)")
-        ax.set_title(f"{m}: error {results[m]['summaries'][0].final:.3f}", fontsize=8)
-        ax.set_aspect("equal")
-        ax.tick_params(labelsize=6)
-    axes.flat[0].legend(markerscale=4, fontsize=7)
-    for ax in list(axes.flat)[len(names) :]:
-        ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def _figures(
-    cfg: Config,
-    ctx: RunContext,
-    results: dict[str, dict[str, Any]],
-    datasets: dict[str, list[ToyData]],
-) -> list[Figure]:
-    _trajectories(cfg, ctx.path("figures/trajectories.png"), results, datasets)
-    _convergence(cfg, ctx.path("figures/convergence.png"), results)
-    _bars(cfg, ctx.path("figures/steps_oscillation.png"), results)
-    _final_clouds(ctx.path("figures/alignment.png"), results, datasets)
-    return [
-        Figure(
-            "figures/trajectories.png",
-            "T(A) over training, one panel per method (slides: linear dual, linear min-max, kernel dual)",
-        ),
-        Figure("figures/convergence.png", "error vs step (median over seeds, band: min to max)"),
-        Figure(
-            "figures/steps_oscillation.png",
-            "steps to reach the error threshold, and oscillation (std of the error over the last 20% of steps)",
-        ),
-        Figure("figures/alignment.png", "A, B and T(A) after training (seed 0)"),
-    ]
