@@ -63,9 +63,6 @@ SHIMS: dict[str, set[str]] = {
 
 #: Not yet moved (issue 11). Shrinks only; each entry says what is left and where it goes.
 PENDING: dict[str, set[str]] = {
-    # Problem classes (nn.Module), Evaluator, plots (pyplot + matplotlib.use) and
-    # run_biased (236 lines): moving to aign/images.py, evaluation/, viz/ (aign helper)
-    "unpaired/recipes/_images.py": {"module", "lines", "plot", "function"},
     # _fit (143 lines): split into phases by the engine helper's loop refactor (branch engine)
     "unpaired/engine/loop.py": {"function"},
 }
