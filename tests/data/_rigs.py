@@ -734,12 +734,14 @@ def write_bvh(
         part[k] = sorted(options)[0]
     rng = np.random.default_rng(seed)
     bind = {
-        k: (Rotation.random(random_state=rng).as_matrix() if rig.bind else np.eye(3))
-        for k in part
+        k: (Rotation.random(random_state=rng).as_matrix() if rig.bind else np.eye(3)) for k in part
     }
     to_file = TO_FILE[rig.up]
     frames = take.frames
-    world = {k: np.einsum("ij,tj->ti", to_file, take.x[m]) / rig.metres for k, (_, _, m) in enumerate(joints)}
+    world = {
+        k: np.einsum("ij,tj->ti", to_file, take.x[m]) / rig.metres
+        for k, (_, _, m) in enumerate(joints)
+    }
     frame = {k: to_file @ take.q[part[k]] @ bind[k] for k in part}  # (T, 3, 3)
 
     def local_offset(k: int) -> np.ndarray:

@@ -348,3 +348,92 @@ def test_skeleton_that_is_not_a_person_loads_but_does_not_map(tmp_path: Path) ->
 def test_match_skeleton_checks_shapes() -> None:
     with pytest.raises(ValueError, match="positions"):
         match_skeleton(["a", "b"], [-1, 0], torch.zeros(3, 3, 3))
+
+
+# --------------------------------------------------------------------------- corrupt files
+
+_BASE = write_bvh(RIGS["bandai_namco"], make_take(2)).encode()
+_BYTES = st.sampled_from([b"x", b" ", b"\n", b"{", b"}", b"-", b".", b"9", b"e", b"\0", b"\xff"])
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.one_of(
+        st.tuples(st.just("cut"), st.integers(0, len(_BASE) - 1)),
+        st.tuples(
+            st.just("edit"),
+            st.lists(st.tuples(st.integers(0, len(_BASE) - 1), _BYTES), min_size=1, max_size=4),
+        ),
+    )
+)
+def test_fuzzed_files_load_or_fail_in_one_line(tmp_path: Path, case: tuple) -> None:
+    kind, arg = case
+    data = bytearray(_BASE[:arg] if kind == "cut" else _BASE)
+    if kind == "edit":
+        for at, byte in arg:
+            data[at : at + 1] = byte
+    path = tmp_path / "fuzz.bvh"
+    path.write_bytes(bytes(data))
+    try:
+        motion = load_bvh(path, fps=None)
+    except DataError as err:
+        text = str(err)
+        assert text.startswith(f"{path}, line ") and "\n" not in text, text
+        return
+    try:
+        poses = motion.to_h36m17()
+    except DataError as err:
+        assert str(err).startswith(f"{path}: ") and "\n" not in str(err)
+    else:
+        assert torch.isfinite(poses).all()
+
+
+# --------------------------------------------------------------------------- pose-cmu
+
+
+def test_pose_cmu_reads_a_file_of_every_family(tmp_path: Path) -> None:
+    from unpaired.recipes.pose_cmu import load_test_files
+
+    files = [str(write(tmp_path, rig)) for rig in RIGS.values()]
+    takes = load_test_files(files, fps=30.0, bvh_units="auto")
+    assert list(takes) == list(RIGS)
+    for name, poses in takes.items():
+        rig = RIGS[name]
+        expected = torch.from_numpy(truth17(TAKE, synthesised=rig.synthesised))[::4]
+        torch.testing.assert_close(poses.double(), expected, atol=MM, rtol=0, msg=name)
+
+
+@pytest.mark.slow
+def test_pose_cmu_runs_on_bvh_test_files(tmp_path: Path, shared_data: Path) -> None:
+    from unpaired.recipes.runner import run_recipe
+
+    files = tuple(str(tmp_path / "files" / f"{n}.bvh") for n in ("bandai_namco", "truebones"))
+    (tmp_path / "files").mkdir()
+    take = make_take(48, seed=5, scale=0.3)
+    for n, f in zip(("bandai_namco", "truebones"), files, strict=True):
+        Path(f).write_text(write_bvh(RIGS[n], take))
+    outcome = run_recipe(
+        "pose-cmu",
+        out=tmp_path / "run",
+        data_dir_option=str(shared_data),
+        overrides={
+            "settings": ("exact",),
+            "martinez": False,
+            "extra_priors": (),
+            "train_subjects": ("02",),
+            "test_files": files,
+            "ladder.hidden": 32,
+            "ladder.batch_size": 64,
+            "ladder.supervised.steps": 30,
+            "ladder.finetune.steps": 20,
+        },
+        threads=1,
+        progress=False,
+    )
+    assert outcome.status == "completed" and outcome.report is not None
+    metrics = outcome.report.metrics
+    assert metrics["test"] == "test files: bandai_namco, truebones"
+    assert metrics["frames"]["test"] == 2 * 12  # 48 frames at 120 fps -> 12 at 30
+    assert outcome.report.tables[0].columns[1:3] == ["bandai_namco", "truebones"]

@@ -183,7 +183,8 @@ def _read_lines(path: Path) -> list[str]:
     except OSError as err:
         raise _fail(path, None, f"cannot read ({err.strerror})") from None
     if b"\0" in data:
-        raise _fail(path, None, "binary data where a text file was expected")
+        line = data[: data.index(b"\0")].count(b"\n") + 1
+        raise _fail(path, line, "binary data where a text file was expected")
     return data.decode("utf-8", errors="replace").splitlines()
 
 
@@ -818,7 +819,9 @@ def _bvh_hierarchy(path: Path, lines: list[str]) -> tuple[list[_BvhJoint], int]:
             offset_kw, oline = toks.take("OFFSET")
             if offset_kw.upper() != "OFFSET":
                 raise _fail(path, oline, f"expected OFFSET in {name}, got {offset_kw[:40]!r}")
-            offset = _numbers(path, oline, [toks.take("a number")[0] for _ in range(3)], 3, "OFFSET")
+            offset = _numbers(
+                path, oline, [toks.take("a number")[0] for _ in range(3)], 3, "OFFSET"
+            )
             if not all(math.isfinite(v) for v in offset):
                 raise _fail(path, oline, f"OFFSET of {name}: values must be finite")
             channels: tuple[str, ...] = ()
@@ -953,7 +956,9 @@ def choose_unit(height: float) -> tuple[str, float]:
     return unit, height * BVH_UNITS[unit]
 
 
-def _joint_map(joint_map: PathLike | JointMapFile | Mapping[str, str] | None) -> JointMapFile | None:
+def _joint_map(
+    joint_map: PathLike | JointMapFile | Mapping[str, str] | None,
+) -> JointMapFile | None:
     if joint_map is None or isinstance(joint_map, JointMapFile):
         return joint_map
     if isinstance(joint_map, Mapping):

@@ -52,6 +52,7 @@ any frame, any unit and any axes.
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import os
 import re
@@ -762,7 +763,6 @@ class _Matcher:
         return out
 
     def _synthesise_thorax(self, head: int) -> None:
-        t = self.tree
         roots = self._arm_roots(head)
         shoulders = [self.index("l_shoulder"), self.index("r_shoulder")]
         if None in roots or None in shoulders:
@@ -797,7 +797,7 @@ class _Matcher:
             points += [{j: 1.0} for j in chain[1:]]
         if th is None or len(points) == 1:
             points.append(thorax)
-        lengths = [t.distance(a, b) for a, b in zip(points, points[1:], strict=False)]
+        lengths = [t.distance(a, b) for a, b in itertools.pairwise(points)]
         total = sum(lengths)
         if not total > 0:
             self.why["spine"] = "the pelvis and the thorax are at the same place"
