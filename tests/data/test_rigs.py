@@ -21,6 +21,7 @@ from unpaired.data.mocap import BVH_UNITS, choose_unit, load_bvh
 from unpaired.data.rigs import (
     JointName,
     detect_up_axis,
+    load_joint_map,
     match_skeleton,
     normalize_joint_name,
     parse_joint_expression,
@@ -437,3 +438,16 @@ def test_pose_cmu_runs_on_bvh_test_files(tmp_path: Path, shared_data: Path) -> N
     assert metrics["test"] == "test files: bandai_namco, truebones"
     assert metrics["frames"]["test"] == 2 * 12  # 48 frames at 120 fps -> 12 at 30
     assert outcome.report.tables[0].columns[1:3] == ["bandai_namco", "truebones"]
+
+
+def test_the_documented_joint_map_example_reads(tmp_path: Path) -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "POSE.md").read_text()
+    block = doc.split("    # walk_map.yaml", 1)[1].split("\n\n", 1)[0]
+    example = tmp_path / "walk_map.yaml"
+    example.write_text("\n".join(line[4:] for line in block.splitlines()[1:]) + "\n")
+    jm = load_joint_map(example)
+    assert (jm.units, jm.up) == ("cm", "y")
+    assert jm.joints["thorax"] == "mid(Scapula_L, Scapula_R)" and len(jm.joints) == 5
+    names = ["Root_M", "Hip_L", "Scapula_L", "Scapula_R", "Neck_M", "Head_M", "Chest_M"]
+    for text in jm.joints.values():
+        parse_joint_expression(text, names)
