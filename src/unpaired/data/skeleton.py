@@ -1,5 +1,6 @@
 """The one 17-joint skeleton of the library (Human3.6M order, as in VideoPose3D), forward
-kinematics, and named mappings from other skeletons (CMU ASF, BVH, 32-joint Human3.6M).
+kinematics, and named mappings from fixed skeletons (CMU ASF, 32-joint Human3.6M). BVH and
+C3D rigs of any naming are mapped by meaning in :mod:`unpaired.data.rigs`.
 
 Joint order (index: name, parent)::
 
@@ -17,15 +18,15 @@ Coordinate conventions (all positions in metres):
 
 - **World / mocap frame**: right-handed, **y up**. A person in the canonical orientation
   faces **+z**, so their left side is **+x**. CMU ASF/AMC is natively y up; Human3.6M
-  (z up) is converted on load by :mod:`unpaired.data.h36m`.
+  (z up) is converted on load by :mod:`unpaired.data.h36m`, BVH and C3D files by
+  :mod:`unpaired.data.mocap` (up axis detected).
 - **Camera frame** (used by :mod:`unpaired.renderers.projection` and
   :mod:`unpaired.data.pose2d`): OpenCV convention, x right, **y down**, z forward (depth);
   pixels ``u = f X / Z + c_x``, ``v = f Y / Z + c_y`` (AIGN Eq. 2).
 
 Mappings (:data:`MAPPINGS`) say, for every one of the 17 joints, which source joints it is
 taken from: a tuple of source joint names whose positions are averaged (usually one).
-Source names are matched after dropping any namespace prefix (``"mixamorig:Hips"`` ->
-``"Hips"``).
+Source names are matched after dropping any namespace prefix (``"07:root"`` -> ``"root"``).
 """
 
 from __future__ import annotations
