@@ -30,9 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-data_app = typer.Typer(
-    help="Inspect the data directory and motion files.", no_args_is_help=True
-)
+data_app = typer.Typer(help="Inspect the data directory and motion files.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 err = Console(stderr=True, highlight=False)
