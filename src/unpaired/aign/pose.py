@@ -17,6 +17,33 @@ exact and detector-like noisy; :func:`pose_errors` scores predictions (mm).
 
 Everything here takes tensors and objects (no recipe, no run context): a new pose method
 (MetaPose's lifter, a user's own generator) builds a :class:`LiftingTask` directly.
+
+Example:
+    >>> import torch
+    >>> from unpaired.aign.pose import LiftingTask, Memories, PairedViews, make_test_set, pose_prior
+    >>> from unpaired.data.pose2d import CameraDistribution
+    >>> from unpaired.data.synthetic.skeletons import sample_poses
+    >>> from unpaired.distances import MMD
+    >>> from unpaired.models.pose import LiftingGenerator, PoseBasis
+    >>> g = torch.Generator().manual_seed(0)
+    >>> poses = sample_poses(64, generator=g)
+    >>> test = make_test_set({"take": poses[:16]}, cameras=CameraDistribution(),
+    ...                      noise=(5.0, 0.05), generator=g)
+    >>> task = LiftingTask(
+    ...     LiftingGenerator(PoseBasis.fit(poses, num_components=8), hidden=16, blocks=1),
+    ...     {"pose": pose_prior(MMD(), features="lengths")}, beta=0.1, recon_weight=1.0,
+    ...     eval_inputs=test.exact, eval_target=test.target)
+    >>> batch = {"x": test.exact[:8],
+    ...          "paired": PairedViews(poses, batch_size=8, cameras=CameraDistribution()).sample(g),
+    ...          "memories": {"pose": Memories(poses, batch_size=8).sample(g)}}
+    >>> sorted(task.generator_losses(batch))
+    ['prior/pose', 'reconstruction', 'supervised/camera', 'supervised/pose']
+    >>> sorted(task.evaluate())
+    ['mpjpe', 'n_mpjpe', 'p_mpjpe', 'reproj_px', 'torso']
+
+Train it with :func:`unpaired.engine.fit` (or a recipe's ``ctx.fit``) on
+``Unpaired({"x": TensorSampler(test.exact, batch_size=B), "paired": PairedViews(...),
+"memories": Unpaired({"pose": Memories(...)})})``.
 """
 
 from __future__ import annotations

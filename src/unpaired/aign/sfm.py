@@ -11,7 +11,24 @@ per-network learning rates and weight averaging, and evaluates on a held-out seq
 
 Batches: ``{"x": (B, 10, H, W) egomotion inputs, "intrinsics": (3, 3), "memories":
 {"depth": (M, 1, H, W) log depth, "motion": (M, 6)}, "targets": {...}}`` (see
-:class:`~unpaired.data.flow.PairSet` for the inputs).
+:class:`~unpaired.data.flow.PairSet` for the inputs; any
+:class:`~unpaired.data.rgbd.FramePairs` with depth becomes one by
+:func:`~unpaired.data.flow.make_pair_set`).
+
+Example:
+    >>> import torch
+    >>> from unpaired.aign.sfm import SfMGenerator, SfMTask, depth_prior, motion_prior
+    >>> from unpaired.data.synthetic.scenes import street_motions, street_pair_set
+    >>> from unpaired.distances import MMD
+    >>> pairs = street_pair_set([3], n_frames=4, height=16, width=48)
+    >>> net = SfMGenerator(depth_channels=(4, 8), ego_channels=(4, 8), init_depth=10.0,
+    ...                    angle_scale=0.05)
+    >>> task = SfMTask(net, pairs, priors={"depth": depth_prior(MMD(), on_patches=True),
+    ...                                    "motion": motion_prior(MMD())}, beta=0.05)
+    >>> batch = {"x": pairs.inputs, "intrinsics": pairs.intrinsics,
+    ...          "memories": {"depth": pairs.depth.log(), "motion": street_motions([5])[:3]}}
+    >>> sorted(task.generator_losses(batch))
+    ['prior/depth', 'prior/motion', 'reconstruction']
 """
 
 from __future__ import annotations
