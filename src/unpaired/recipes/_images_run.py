@@ -89,7 +89,8 @@ def make_aign(
 ) -> ImageAIGN:
     """The AIGN of Eq. 1 for ``problem`` (no prior when ``beta == 0``), or with
     ``decoder=True`` the parametric-decoder ablation; ``size`` is the image side. Builds
-    (from the global RNG) the critic, then the decoder, then the generator."""
+    the critic, the decoder, then the generator from the global RNG (inside
+    ``ctx.seeded(name)``)."""
     priors = {}
     if beta > 0:
         shift = cfg.nets.augment_shift
@@ -131,13 +132,15 @@ def _unpaired(x: torch.Tensor, memories: torch.Tensor, batch_size: int) -> Unpai
 
 
 def train_models(cfg: ImageConfig, ctx: RunContext, data: ImageData, problem: Problem) -> Trained:
-    """Train, in order (each new network from the global RNG after the previous fit): the
-    classifier (full high-res data, no evaluation image), the supervised baseline (paired
-    L2 on the same inputs), AIGN with biased memories for every beta, then AIGN with
-    unbiased memories and the parametric decoder at the beta chosen on validation."""
+    """Train, in order: the classifier (full high-res data, no evaluation image), the
+    supervised baseline (paired L2 on the same inputs), AIGN with biased memories for every
+    beta, then AIGN with unbiased memories and the parametric decoder at the beta chosen
+    on validation. Each model's networks are built in ``ctx.seeded(<its checkpoint
+    name>)``: they start the same whichever other models the run trains."""
     k, kind = data.memory_class, data.kind
     size, bs = data.test.images.shape[-1], cfg.batch_size
-    classifier = make_classifier(cfg.nets, data)
+    with ctx.seeded("classifier"):
+        classifier = make_classifier(cfg.nets, data)
     shift = 2 if cfg.nets.classifier == "cnn" else 1
     cls_task = ClassifierTask(
         classifier, data.test.images, data.test.labels, augment=lambda x: random_shift(x, shift)
@@ -154,8 +157,10 @@ def train_models(cfg: ImageConfig, ctx: RunContext, data: ImageData, problem: Pr
     evaluator = ImageEvaluator(renderer.observe, classifier, sets, k, mask=renderer.visible)
 
     x_inputs = renderer.observe(data.inputs.images)
+    with ctx.seeded("supervised-l2"):
+        sup_generator = problem.generator(cfg.nets)
     sup_task = ImageAIGN(
-        problem.generator(cfg.nets),
+        sup_generator,
         renderer,
         None,
         beta=0.0,
@@ -170,18 +175,21 @@ def train_models(cfg: ImageConfig, ctx: RunContext, data: ImageData, problem: Pr
     biased_mem = data.biased_memories.images
     sweep = []
     for beta in sorted(set(cfg.betas)):
-        task = make_aign(problem, cfg, evaluator, beta, size)
         name = f"aign-biased-beta{beta:g}"
+        with ctx.seeded(name):
+            task = make_aign(problem, cfg, evaluator, beta, size)
         fit = ctx.fit(name, task, _unpaired(x_inputs, biased_mem, bs), cfg.train)
         label = "AIGN, reconstruction only" if beta == 0 else "AIGN"
         sweep.append(Model(label, f"{kind} {k} only", beta, task, fit.final))
     chosen, floor_met = choose_beta([m for m in sweep if m.beta > 0], cfg.min_psnr)
 
-    unb_task = make_aign(problem, cfg, evaluator, chosen.beta, size)
+    with ctx.seeded("aign-unbiased"):
+        unb_task = make_aign(problem, cfg, evaluator, chosen.beta, size)
     pool = _unpaired(x_inputs, data.memory_pool.images, bs)
     unb_fit = ctx.fit("aign-unbiased", unb_task, pool, cfg.train)
     unbiased = Model("AIGN", f"every {kind} (unbiased)", chosen.beta, unb_task, unb_fit.final)
-    dec_task = make_aign(problem, cfg, evaluator, chosen.beta, size, decoder=True)
+    with ctx.seeded("parametric-decoder"):
+        dec_task = make_aign(problem, cfg, evaluator, chosen.beta, size, decoder=True)
     dec_data = _unpaired(x_inputs, biased_mem, bs)
     dec_fit = ctx.fit("parametric-decoder", dec_task, dec_data, cfg.train)
     decoder = Model(

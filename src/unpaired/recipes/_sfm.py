@@ -62,7 +62,8 @@ def make_prior(kind: str, name: str, weight: float) -> Prior:
 
 
 def generator(cfg: Any) -> SfMGenerator:
-    """A new :class:`SfMGenerator` of the recipe's sizes (draws from the global RNG)."""
+    """A new :class:`SfMGenerator` of the recipe's sizes (from the global RNG: build it
+    inside ``ctx.seeded(name)``)."""
     return SfMGenerator(
         depth_channels=cfg.depth_channels,
         ego_channels=cfg.ego_channels,
@@ -125,12 +126,13 @@ def train_scratch(
     cfg: Any, ctx: RunContext, train: PairSet, test: PairSet, memories: Memories
 ) -> dict[str, tuple[SfMTask, FitResult]]:
     """The from-scratch models of :data:`SCRATCH` (checkpoints ``scratch-<name>``), every
-    one from the same initial weights (``torch.manual_seed(0)``)."""
+    one from the same initial weights: each is built in ``ctx.seeded("scratch")``, so the
+    generators (and the critics a model shares with another) start alike."""
     data = unlabelled(train.inputs, test.intrinsics, memories, batch_size=cfg.batch_size)
     out = {}
     for name, kw in SCRATCH.items():
-        torch.manual_seed(0)  # every model starts from the same weights
-        task = self_supervised(cfg, generator(cfg), test, **kw)
+        with ctx.seeded("scratch"):  # every model starts from the same weights
+            task = self_supervised(cfg, generator(cfg), test, **kw)
         out[name] = (task, ctx.fit(f"scratch-{name}", task, data, cfg.scratch))
     return out
 
@@ -141,15 +143,15 @@ def train_pretrained(
     """Supervised pretraining on the training streets' true depth and motion
     (``pretrain``), then self-supervised finetuning on the test sequence's unlabelled
     pairs from the pretrained weights (``pretrain-selfsup``); the depth prior only when
-    the depth network is not frozen."""
-    torch.manual_seed(0)
-    pre = SfMTask(
-        generator(cfg),
-        test,
-        recon_weight=0.0,
-        beta=0.0,
-        supervised={"log_depth": 1.0, "motion_unit": 1.0},
-    )
+    the depth network is not frozen. Initial weights from ``ctx.seeded(<checkpoint name>)``."""
+    with ctx.seeded("pretrain"):
+        pre = SfMTask(
+            generator(cfg),
+            test,
+            recon_weight=0.0,
+            beta=0.0,
+            supervised={"log_depth": 1.0, "motion_unit": 1.0},
+        )
     targets = {
         "log_depth": train.depth.log(),
         "motion_unit": train.motion / pre.generator.egomotion.scale,
@@ -157,14 +159,15 @@ def train_pretrained(
     extras = {"intrinsics": test.intrinsics}
     batches = Paired(train.inputs, targets, batch_size=cfg.batch_size, extras=extras)
     pre_fit = ctx.fit("pretrain", pre, batches, cfg.pretrain)
-    fine = self_supervised(
-        cfg,
-        generator(cfg),
-        test,
-        depth_prior=cfg.finetune_depth_lr_scale > 0,  # a frozen depth net needs no prior
-        motion_prior=True,
-        finetune=True,
-    )
+    with ctx.seeded("pretrain-selfsup"):  # the critics; the generator is overwritten
+        fine = self_supervised(
+            cfg,
+            generator(cfg),
+            test,
+            depth_prior=cfg.finetune_depth_lr_scale > 0,  # a frozen depth net needs no prior
+            motion_prior=True,
+            finetune=True,
+        )
     fine.generator.load_state_dict(pre.generator.state_dict())
     data = unlabelled(test.inputs, test.intrinsics, memories, batch_size=cfg.batch_size)
     fine_fit = ctx.fit("pretrain-selfsup", fine, data, cfg.finetune)
