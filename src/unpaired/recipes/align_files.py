@@ -124,11 +124,13 @@ def align_files(
     dim = src_np.shape[1]
     with Session.open(out_path, seed=seed, resume=resume, progress=progress) as session:
         seed_everything(seed)  # T, then d, then flow LRMF's private densities draw from it
+        t = make_transform(transform, dim)
+        d = alignment_distance(distance, dim)
         result = align(
             torch.from_numpy(src_np),
             torch.from_numpy(tgt_np),
-            distance=alignment_distance(distance, dim),
-            transform=make_transform(transform, dim),
+            distance=d,
+            transform=t,
             steps=steps,
             batch_size=batch_size,
             lr=lr,
