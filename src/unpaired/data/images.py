@@ -460,7 +460,9 @@ class FolderSampler:
     def __len__(self) -> int:
         return len(self.folder)
 
-    def sample(self, generator: torch.Generator, *, rank: int = 0, world_size: int = 1):
+    def sample(
+        self, generator: torch.Generator, *, rank: int = 0, world_size: int = 1
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         total = self.batch_size * world_size
         idx = torch.randint(len(self.folder), (total,), generator=generator)
         u = torch.rand(total, 3, generator=generator)

@@ -219,7 +219,7 @@ def render_ids(ids: torch.Tensor, *, size: int = 64, chunk: int | None = None) -
     """Render the tiles ``ids`` (N,) int64 at ``size`` x ``size`` pixels.
 
     Tile ``ids[i]`` depends only on that id (and the resolution), so any subset renders
-    the same tiles. ``chunk`` tiles are rendered at a time (default: about 0.6 M padded
+    the same tiles. ``chunk`` tiles are rendered at a time (default: about 0.3 M padded
     pixels per chunk), which bounds the memory use, not the result.
     """
     check_shape("ids", ids, ("N",))
@@ -229,7 +229,7 @@ def render_ids(ids: torch.Tensor, *, size: int = 64, chunk: int | None = None) -
         raise ValueError("ids must be non-negative")
     _check_size(size)
     if chunk is None:
-        chunk = max(1, 600_000 // (size + _pad(size)) ** 2)
+        chunk = max(1, 300_000 // (size + _pad(size)) ** 2)
     if chunk < 1:
         raise ValueError(f"chunk must be >= 1, got {chunk}")
     ids = ids.cpu()
@@ -316,10 +316,14 @@ class _Draw:
         self.keys = keys[:, None]
         self.stream = 0
 
-    def u(self, k: int) -> torch.Tensor:
+    def hashes(self, k: int) -> torch.Tensor:
+        """(N, k) int64 32-bit hashes (four uniform bytes each, see ``_byte``)."""
         self.stream += 1
         salt = _mix((torch.arange(k, dtype=torch.long) + (self.stream << 20)) & _M32)
-        return (_mix(self.keys ^ salt[None]) >> 8).float() / 2**24
+        return _mix(self.keys ^ salt[None])
+
+    def u(self, k: int) -> torch.Tensor:
+        return (self.hashes(k) >> 8).float() / 2**24
 
     def range(self, lo: float, hi: float, k: int = 1) -> torch.Tensor:
         return lo + (hi - lo) * self.u(k)
@@ -415,13 +419,13 @@ class _Scene:
     pos_v: torch.Tensor
     half_v: torch.Tensor
     major_v: torch.Tensor
-    kind: torch.Tensor  # (N, B) block kind, B = (K + 1)^2 blocks
+    kind: torch.Tensor  # (N, B) block kind, B = (K - 1)^2 blocks (between streets 0 .. K-1)
     lot_a: torch.Tensor  # (N, B) target lot sizes (m) along u and v
     lot_b: torch.Tensor
     merged: torch.Tensor  # (N, B) bool: one large building
     path: torch.Tensor  # (N, B) park footpath layout in [0, 1)
     occupancy: torch.Tensor  # (N, B) share of occupied parking stalls
-    lots: torch.Tensor  # (N, 9, B * L * L) per-lot building parameters
+    lots: torch.Tensor  # (N, 3, B * L * L) per-lot hashes: 12 bytes of building parameters
     crossing: torch.Tensor  # (N, K * K) bool: zebra crossings at intersection (ku, kv)
     parking: torch.Tensor  # (N, 2K) street parking density per street (u streets, v streets)
     traffic: torch.Tensor  # (N, 2K) moving cars on major roads
@@ -466,7 +470,7 @@ def _scene(d: _Draw, size: int) -> _Scene:
     cos_t, sin_t = torch.cos(theta), torch.sin(theta)
     pos_u, half_u, major_u = _streets(d)
     pos_v, half_v, major_v = _streets(d)
-    nb = (_K + 1) ** 2
+    nb = (_K - 1) ** 2
     block = d.u(nb * 6).view(n, nb, 6)
     k = block[..., 0]
     kind = torch.where(
@@ -501,7 +505,7 @@ def _scene(d: _Draw, size: int) -> _Scene:
         merged=block[..., 3] < 0.15,
         path=block[..., 4],
         occupancy=0.2 + 0.7 * block[..., 5],
-        lots=d.u(9 * nb * _LOTS * _LOTS).view(n, 9, nb * _LOTS * _LOTS),
+        lots=d.hashes(3 * nb * _LOTS * _LOTS).view(n, 3, nb * _LOTS * _LOTS),
         crossing=d.u(_K * _K) < 0.45,
         parking=d.range(0.0, 0.75, 2 * _K),
         traffic=d.range(0.0, 0.25, 2 * _K),
@@ -541,7 +545,7 @@ def _layout(sc: _Scene, u: torch.Tensor, v: torch.Tensor) -> dict[str, torch.Ten
     major = (on_u & _take(sc.major_u, ku)) | (on_v & _take(sc.major_v, kv))
     inside = (ou.abs() >= hu + sc.walk) & (ov.abs() >= hv + sc.walk)
 
-    blk = iu * (_K + 1) + iv
+    blk = (iu - 1) * (_K - 1) + (iv - 1)
     kind = _take(sc.kind, blk)
     merged = _take(sc.merged, blk)
     na = torch.where(merged, 1.0, (la_ / _take(sc.lot_a, blk)).floor().clamp(1, _LOTS))
@@ -551,7 +555,8 @@ def _layout(sc: _Scene, u: torch.Tensor, v: torch.Tensor) -> dict[str, torch.Ten
     ib = torch.minimum((b / sb).floor().clamp(min=0), nbl - 1)
     al, bl = a - ia * sa, b - ib * sb  # position inside the lot
     lot = (blk * _LOTS + ia.long()) * _LOTS + ib.long()
-    lp = sc.lots.gather(2, lot[:, None].expand(-1, sc.lots.shape[1], -1)).unbind(1)
+    hashes = sc.lots.gather(2, lot[:, None].expand(-1, 3, -1)).unbind(1)
+    lp = [_byte(hashes[k // 4], k % 4) for k in range(9)]
     spread = torch.where(merged, 0.07, 0.22)
     x0, x1 = (0.03 + spread * lp[1]) * sa, sa * (0.97 - spread * lp[2])
     y0, y1 = (0.03 + spread * lp[3]) * sb, sb * (0.97 - spread * lp[4])
