@@ -30,7 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-data_app = typer.Typer(help="Inspect the data directory.", no_args_is_help=True)
+data_app = typer.Typer(help="Inspect the data directory and motion files.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 err = Console(stderr=True, highlight=False)
@@ -363,6 +363,96 @@ def _check_image_root(root: Path) -> None:
         first = bad[0]
         what = f"{root / first.name} is missing" if first.problem == "missing" else first.problem
         raise DataError(f"{what}; expected the {explain}")
+
+
+@data_app.command("inspect")
+@_user_errors
+def data_inspect_cmd(
+    file: Annotated[Path, typer.Argument(help="A motion file: .bvh, .c3d or .amc.")],
+    units: Annotated[
+        str, typer.Option("--units", help="One file unit: auto, m, cm, mm, in or cmu.")
+    ] = "auto",
+    up: Annotated[
+        str, typer.Option("--up", help="The file's up axis: auto, y, z, -y, -z, x or -x.")
+    ] = "auto",
+    joint_map: Annotated[
+        Path | None, typer.Option("--joint-map", help="YAML joint map (docs/POSE.md).")
+    ] = None,
+    asf: Annotated[
+        Path | None, typer.Option("--asf", help="The ASF skeleton of an .amc file.")
+    ] = None,
+    png: Annotated[
+        Path | None,
+        typer.Option("--png", help="Skeleton figure [default: ./<file stem>_skeleton.png]."),
+    ] = None,
+) -> None:
+    """Show how a motion file is read: rig, frames, fps, unit, up axis, the joint of the file
+    behind each of our 17 joints, the joints synthesised; draw the first frame to a PNG.
+
+    Exits with code 2 (after the report) when the skeleton cannot be mapped."""
+    from unpaired.data.mocap import BVH_UNITS, load_motion
+    from unpaired.data.rigs import UP_ROTATIONS
+    from unpaired.viz.skeleton import plot_pose_3d
+
+    if units not in ("auto", *BVH_UNITS):
+        raise ConfigError(f"--units must be auto or one of {', '.join(BVH_UNITS)}, got {units!r}")
+    if up not in ("auto", *UP_ROTATIONS):
+        raise ConfigError(f"--up must be auto or one of {', '.join(UP_ROTATIONS)}, got {up!r}")
+    motion = load_motion(
+        file,
+        fps=None,
+        units=units,
+        up=up,
+        joint_map=joint_map,
+        asf=asf,  # type: ignore[arg-type]
+    )
+    info = motion.info
+    assert info is not None
+    seconds = len(motion.positions) / motion.fps if motion.fps else 0.0
+    out.print(f"file: {file}", soft_wrap=True)
+    out.print(
+        f"format: {info.format}    rig: {info.rig}    joints: {len(motion.joint_names)}",
+        soft_wrap=True,
+    )
+    out.print(
+        f"frames: {len(motion.positions)} at {motion.fps:g} fps ({seconds:.2f} s)", soft_wrap=True
+    )
+    height = f"; standing height {info.height_m:.2f} m" if info.height_m is not None else ""
+    out.print(
+        f"unit: {info.unit} = {info.metres_per_unit:.6g} m ({info.unit_source}){height}",
+        soft_wrap=True,
+    )
+    out.print(
+        f"up axis: {info.up} ({info.up_source}); positions are turned to y up", soft_wrap=True
+    )
+    for note in info.notes:
+        err.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
+    if info.mapping is not None:
+        table = Table("our joint", "from the file", box=None, pad_edge=False)
+        for ours, words in info.mapping.table():
+            table.add_row(ours, words)
+        out.print(table)
+        synthesised = info.synthesised
+        out.print(
+            "synthesised: "
+            + ("; ".join(f"{k} ({v})" for k, v in synthesised.items()) if synthesised else "none"),
+            soft_wrap=True,
+        )
+    pose = motion.to_h36m17()[0] if info.mapping is not None and len(motion.positions) else None
+    rig = motion.positions[0] if len(motion.positions) else None
+    if pose is not None or rig is not None:
+        target = png or Path(f"{Path(file).stem}_skeleton.png")
+        plot_pose_3d(
+            target,
+            pose,
+            rig=rig,
+            rig_parents=motion.parents,
+            title=f"{Path(file).name}: first frame ({info.rig})",
+        )
+        out.print(f"skeleton of the first frame: {target}")
+    if info.mapping is None:
+        err.print(f"[red]error:[/red] {info.mapping_error}", soft_wrap=True)
+        raise typer.Exit(2)
 
 
 def main() -> None:
