@@ -296,11 +296,23 @@ def data_check_cmd(
     data_dir: Annotated[
         str | None, typer.Option("--data-dir", help="Data directory to check.")
     ] = None,
+    images: Annotated[
+        Path | None,
+        typer.Option(
+            "--images",
+            help="Check your own image folder instead: the CycleGAN layout "
+            "(DIR/trainA, DIR/trainB, optional DIR/testA, DIR/testB) or the pix2pix "
+            "aligned layout (DIR/train, val, test).",
+        ),
+    ] = None,
 ) -> None:
     """List every known dataset: found or missing, the files expected, where to get it."""
     from unpaired.data.catalog import DATASETS
     from unpaired.data.root import data_dir as resolve
 
+    if images is not None:
+        _check_image_root(images)
+        return
     root = resolve(data_dir)
     out.print(f"data directory: {root}")
     table = Table("dataset", "status", "folder", "expected files", "how to obtain", show_lines=True)
@@ -318,6 +330,39 @@ def data_check_cmd(
         expected = ds.expected if found else tuple(ds.missing(root))
         table.add_row(ds.name, status, ds.folder + "/", "\n".join(expected), ds.obtain)
     out.print(table)
+    out.print(
+        "your own images (unpaired run cyclegan --set data.root=DIR): "
+        "`unpaired data check --images DIR` checks DIR/trainA, DIR/trainB "
+        "(+ optional testA, testB), or the pix2pix layout DIR/train, val, test",
+        soft_wrap=True,
+    )
+
+
+def _check_image_root(root: Path) -> None:
+    """Print what an image dataset root holds; one error line (exit 2) if unusable."""
+    from unpaired.data.images import ALIGNED_LAYOUT, CYCLEGAN_LAYOUT, inspect_image_root
+    from unpaired.errors import DataError
+
+    layout, reports = inspect_image_root(root)
+    explain = ALIGNED_LAYOUT if layout == "aligned" else CYCLEGAN_LAYOUT
+    out.print(f"image folder: {root} (layout: {layout})")
+    table = Table("folder", "status", "images", "sizes (HxW)", "modes", show_lines=True)
+    for r in reports:
+        if r.problem:
+            status = f"[red]{'missing' if r.problem == 'missing' else 'error'}[/red]"
+        elif r.images is None:
+            status = "[yellow]absent[/yellow] (optional)"
+        else:
+            status = "[green]ok[/green]"
+        count = "" if r.images is None else str(r.images)
+        table.add_row(r.name + "/", status, count, r.sizes, r.modes)
+    out.print(table)
+    out.print(explain, soft_wrap=True)
+    bad = [r for r in reports if r.problem]
+    if bad:
+        first = bad[0]
+        what = f"{root / first.name} is missing" if first.problem == "missing" else first.problem
+        raise DataError(f"{what}; expected the {explain}")
 
 
 @data_app.command("inspect")

@@ -39,6 +39,56 @@ def _fingerprint(x: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(x, dtype=np.float64).tobytes()).hexdigest()[:16]
 
 
+def _read_pair(
+    source_path: str | Path, target_path: str | Path
+) -> tuple[tuple[np.ndarray, tuple[int, ...]], np.ndarray]:
+    """SOURCE (N, D) with its file shape, and TARGET (M, D): the same D, two samples each."""
+    (src_np, src_shape), (tgt_np, _) = load_samples(source_path), load_samples(target_path)
+    if src_np.shape[1] != tgt_np.shape[1]:
+        raise DataError(
+            f"SOURCE {source_path} has {src_np.shape[1]} features per sample but TARGET "
+            f"{target_path} has {tgt_np.shape[1]}; both must be (N, D) with the same D"
+        )
+    for name, arr, p in (("SOURCE", src_np, source_path), ("TARGET", tgt_np, target_path)):
+        if arr.shape[0] < 2:
+            raise DataError(f"{name} {p}: needs at least 2 samples, got {arr.shape[0]}")
+    return (src_np, src_shape), tgt_np
+
+
+def _write_config(out_path: Path, config: dict[str, Any], *, resume: bool) -> None:
+    """Write ``config.yaml``; a folder that holds a run needs ``resume`` and the same
+    options and inputs (paths aside)."""
+    config_path = out_path / "config.yaml"
+    if config_path.exists():
+        if not resume:
+            raise ConfigError(
+                f"{out_path} already holds an alignment; pass --resume to continue it or choose another --out"
+            )
+        old = yaml.safe_load(config_path.read_text()) or {}
+        changed = [
+            f"{k}: {old.get(k)!r} -> {v!r}"
+            for k, v in config.items()
+            if k not in ("source", "target") and old.get(k) != v
+        ]
+        if changed:
+            raise ConfigError(
+                f"cannot resume {out_path} with different options or inputs ({'; '.join(changed[:3])})"
+            )
+    out_path.mkdir(parents=True, exist_ok=True)
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def _lrmf_warning(value: float, warn_above: float) -> str | None:
+    """The thesis' explicit failure signal: a final LRMF value (nats) far from 0."""
+    if value <= warn_above:
+        return None
+    return (
+        f"final LRMF value {value:.3g} nats is far from 0 (> {warn_above:g}): the "
+        "density family can still tell T(SOURCE) from TARGET, so the alignment "
+        "likely failed (try more --steps, another --transform, or check the data)"
+    )
+
+
 @dataclass
 class AlignFilesOutcome:
     """What :func:`align_files` wrote: the output folder, the metrics, an optional warning."""
@@ -78,15 +128,7 @@ def align_files(
         raise ConfigError(f"--warn-above must be >= 0, got {warn_above}")
     if not identity_weight >= 0:
         raise ConfigError(f"--identity-weight must be >= 0, got {identity_weight}")
-    (src_np, src_shape), (tgt_np, _) = load_samples(source_path), load_samples(target_path)
-    if src_np.shape[1] != tgt_np.shape[1]:
-        raise DataError(
-            f"SOURCE {source_path} has {src_np.shape[1]} features per sample but TARGET "
-            f"{target_path} has {tgt_np.shape[1]}; both must be (N, D) with the same D"
-        )
-    for name, arr, p in (("SOURCE", src_np, source_path), ("TARGET", tgt_np, target_path)):
-        if arr.shape[0] < 2:
-            raise DataError(f"{name} {p}: needs at least 2 samples, got {arr.shape[0]}")
+    (src_np, src_shape), tgt_np = _read_pair(source_path, target_path)
     out_path = Path(out)
     config = {
         "source": str(source_path),
@@ -101,34 +143,19 @@ def align_files(
         "identity_weight": identity_weight,
         "seed": seed,
     }
-    config_path = out_path / "config.yaml"
-    if config_path.exists():
-        if not resume:
-            raise ConfigError(
-                f"{out_path} already holds an alignment; pass --resume to continue it or choose another --out"
-            )
-        old = yaml.safe_load(config_path.read_text()) or {}
-        changed = [
-            f"{k}: {old.get(k)!r} -> {v!r}"
-            for k, v in config.items()
-            if k not in ("source", "target") and old.get(k) != v
-        ]
-        if changed:
-            raise ConfigError(
-                f"cannot resume {out_path} with different options or inputs ({'; '.join(changed[:3])})"
-            )
-    out_path.mkdir(parents=True, exist_ok=True)
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    _write_config(out_path, config, resume=resume)
 
     t0 = time.perf_counter()
     dim = src_np.shape[1]
     with Session.open(out_path, seed=seed, resume=resume, progress=progress) as session:
         seed_everything(seed)  # T, then d, then flow LRMF's private densities draw from it
+        t = make_transform(transform, dim)
+        d = alignment_distance(distance, dim)
         result = align(
             torch.from_numpy(src_np),
             torch.from_numpy(tgt_np),
-            distance=alignment_distance(distance, dim),
-            transform=make_transform(transform, dim),
+            distance=d,
+            transform=t,
             steps=steps,
             batch_size=batch_size,
             lr=lr,
@@ -156,14 +183,8 @@ def align_files(
         ],
     }
     if distance in LRMF_DISTANCES:
-        value = result.final_distance
-        metrics["final_lrmf_nats"] = value
-        if not value <= warn_above:
-            warning = (
-                f"final LRMF value {value:.3g} nats is far from 0 (> {warn_above:g}): the "
-                "density family can still tell T(SOURCE) from TARGET, so the alignment "
-                "likely failed (try more --steps, another --transform, or check the data)"
-            )
+        metrics["final_lrmf_nats"] = result.final_distance
+        warning = _lrmf_warning(result.final_distance, warn_above)
     metrics["warning"] = warning
     write_json(out_path / "metrics.json", metrics)
     return AlignFilesOutcome(out_path, metrics, warning)

@@ -1,0 +1,248 @@
+"""Contract of the ``Task`` interface (engine/task.py), checked on every task of the library.
+
+For every task, on a tiny batch:
+
+* ``generator_losses`` (and ``critic_losses`` for a two-player task) are a non-empty dict
+  of named, finite, 0-dim tensors;
+* the players are disjoint, the generator player has parameters, and each loss reaches
+  its own player: the generator's total has a gradient on some generator parameter, the
+  critic's total on some critic parameter and on *no* generator parameter (the critic
+  sees the generator's outputs detached; the generator's loss may flow through the
+  critic, whose parameters the engine leaves to the critic's own step);
+* one engine step (:func:`unpaired.engine.fit`: a critic update, then a generator
+  update) moves both players' parameters;
+* the losses are a function of the batch and torch's global RNG (which the engine
+  reseeds every step, for exact resume): reseeding gives the same values;
+* ``evaluate`` returns finite floats that do not depend on the global RNG.
+
+The AIGN families' builders live in ``tests/aign/_tiny.py`` (``TASKS``); the alignment
+ones are below.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from unpaired.alignment import (
+    AlignTask,
+    AutoencoderTask,
+    DensityTask,
+    KnownMapReplicas,
+    Replicas,
+    ScoredAlignTask,
+)
+from unpaired.distances import (
+    AdversarialDistance,
+    DualAdversarialDistance,
+    FlowLRMF,
+    MeanDistance,
+    density_flow,
+    mlp_critic,
+)
+from unpaired.engine import Task, TrainConfig, fit
+from unpaired.evaluation import ClassifierTask
+from unpaired.models.autoencoder import Autoencoder
+from unpaired.models.images import ImageClassifier
+from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shift
+
+sys.path.insert(0, str(Path(__file__).parent / "aign"))
+from _tiny import TASKS as AIGN_TASKS
+
+Builder = Callable[[], tuple[Task, Any]]
+
+
+def _sets(n: int = 32, dim: int = 2) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return {"a": torch.randn(n, dim, generator=g), "b": torch.randn(n, dim, generator=g) + 1}
+
+
+def _align(transform: Callable[[int], torch.nn.Module], distance: Callable[[], Any]) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        batch = _sets()
+        task = AlignTask(transform(2), distance(), eval_a=batch["a"], eval_b=batch["b"])
+        return task, batch
+
+    return build
+
+
+def _flow_lrmf() -> tuple[Task, Any]:
+    torch.manual_seed(0)
+    dist = FlowLRMF(2, transforms=1, hidden=(8, 8))
+    dist.private_loglik.fill_(0.0)  # c(A, B): fit by the private densities in real use
+    batch = _sets()
+    return AlignTask(FlowTransform(2, transforms=1, hidden=(8, 8)), dist), batch
+
+
+def _scored() -> tuple[Task, Any]:
+    torch.manual_seed(0)
+    batch = _sets()
+    critic = AdversarialDistance(mlp_critic(2, hidden=8))
+    score = lambda moved: float(moved.mean())  # noqa: E731
+    task = ScoredAlignTask(Affine(2), critic, holdout=batch["a"][:8], score=score)
+    return task, batch
+
+
+def _replicas(known: bool) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        tasks = [AlignTask(Affine(2), AdversarialDistance(mlp_critic(2, hidden=8))) for _ in "ab"]
+        batch = {"r0": _sets(), "r1": _sets(16)}
+        if not known:
+            return Replicas(tasks), batch
+        truth = [(batch[r]["a"], batch[r]["a"] + 1, batch[r]["b"]) for r in ("r0", "r1")]
+        return KnownMapReplicas(tasks, truth), batch
+
+    return build
+
+
+def _density() -> tuple[Task, Any]:
+    torch.manual_seed(0)
+    x = _sets()["a"]
+    return DensityTask(density_flow(2, transforms=1, hidden=(8, 8)), eval_x=x), x
+
+
+def _autoencoder() -> tuple[Task, Any]:
+    torch.manual_seed(0)
+    x = torch.rand(4, 1, 16, 16)
+    return AutoencoderTask(Autoencoder(latent=4, width=4), x), {"usps": x[:2], "mnist": x[2:]}
+
+
+def _classifier() -> tuple[Task, Any]:
+    torch.manual_seed(0)
+    x, y = torch.rand(8, 1, 16, 16), torch.arange(8) % 3
+    net = ImageClassifier(1, num_classes=3, width=4, stages=2)
+    return ClassifierTask(net, x, y), (x, y)
+
+
+ALIGNMENT_TASKS: dict[str, Builder] = {
+    "align-mean": _align(Shift, MeanDistance),
+    "align-mlp-dual": _align(MLPTransform, lambda: DualAdversarialDistance(kernel="rbf")),
+    "align-adversarial": _align(Affine, lambda: AdversarialDistance(mlp_critic(2, hidden=8))),
+    "align-wgan-gp": _align(
+        Affine,
+        lambda: AdversarialDistance(
+            mlp_critic(2, hidden=8), loss="wasserstein", gradient_penalty=10.0
+        ),
+    ),
+    "align-flow-lrmf": _flow_lrmf,
+    "align-scored": _scored,
+    "align-replicas": _replicas(known=False),
+    "align-known-map-replicas": _replicas(known=True),
+    "density": _density,
+    "autoencoder": _autoencoder,
+    "classifier": _classifier,
+}
+TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS}
+
+
+def _grads(loss: torch.Tensor, params: list[torch.nn.Parameter]) -> list[torch.Tensor | None]:
+    return list(torch.autograd.grad(loss, params, allow_unused=True, retain_graph=True))
+
+
+def _reached(grads: list[torch.Tensor | None]) -> bool:
+    return any(g is not None and bool(g.abs().sum() > 0) for g in grads)
+
+
+def _check_losses(losses: dict[str, torch.Tensor], what: str) -> torch.Tensor:
+    assert losses, f"{what}: no losses"
+    for key, value in losses.items():
+        assert isinstance(key, str) and key, what
+        assert isinstance(value, torch.Tensor) and value.dim() == 0, (what, key)
+        assert torch.isfinite(value), (what, key, value)
+    return sum(losses.values())  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_losses_are_named_finite_scalars_and_reach_only_their_player(name: str) -> None:
+    task, batch = TASKS[name]()
+    _check_players(task, batch)
+
+
+class _Leaky(AlignTask):
+    """A broken task: its critic loss does not detach the generator's output."""
+
+    def critic_losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return {"critic": self.distance.critic_loss(self.transform(batch["a"]), batch["b"])}
+
+
+def test_the_contract_catches_a_critic_loss_that_reaches_the_generator() -> None:
+    task = _Leaky(Affine(2), AdversarialDistance(mlp_critic(2, hidden=8)))
+    with pytest.raises(AssertionError, match="the critic's loss reaches the generator"):
+        _check_players(task, _sets())
+
+
+def _check_players(task: Task, batch: Any) -> None:
+    task.train()
+    gen, critic = task.generator_parameters(), task.critic_parameters()
+    assert gen, "the generator player has no parameters"
+    assert not {id(p) for p in gen} & {id(p) for p in critic}, "a parameter in both players"
+    total = _check_losses(task.generator_losses(batch), "generator_losses")
+    assert _reached(_grads(total, gen)), "the generator's loss reaches none of its parameters"
+    if critic:
+        critic_total = _check_losses(task.critic_losses(batch), "critic_losses")
+        assert _reached(_grads(critic_total, critic)), "the critic's loss misses the critic"
+        assert not _reached(_grads(critic_total, gen)), "the critic's loss reaches the generator"
+
+
+def _snapshot(params: list[torch.nn.Parameter]) -> list[torch.Tensor]:
+    return [p.detach().clone() for p in params]
+
+
+def _moved(before: list[torch.Tensor], params: list[torch.nn.Parameter]) -> bool:
+    return any(not torch.equal(b, p.detach()) for b, p in zip(before, params, strict=True))
+
+
+class _Fixed:
+    """The same batch every step."""
+
+    def __init__(self, batch: Any) -> None:
+        self.batch = batch
+
+    def sample(self, generator: torch.Generator, *, rank: int = 0, world_size: int = 1) -> Any:
+        return self.batch
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_one_engine_step_moves_each_player(name: str) -> None:
+    task, batch = TASKS[name]()
+    gen, critic = task.generator_parameters(), task.critic_parameters()
+    before_gen, before_critic = _snapshot(gen), _snapshot(critic)
+    fit(task, _Fixed(batch), TrainConfig(steps=1, lr=1e-2, log_every=1), progress=False)
+    assert _moved(before_gen, gen), "a training step left the generator where it was"
+    if critic:
+        assert _moved(before_critic, critic), "a training step left the critic where it was"
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_losses_depend_only_on_the_batch_and_the_global_seed(name: str) -> None:
+    task, batch = TASKS[name]()
+    task.train()
+    values = []
+    for _ in range(2):
+        torch.manual_seed(7)
+        losses = task.generator_losses(batch)
+        if task.critic_parameters():
+            losses |= {f"critic/{k}": v for k, v in task.critic_losses(batch).items()}
+        values.append({k: float(v.detach()) for k, v in losses.items()})
+    assert values[0] == values[1]
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_evaluate_gives_finite_floats_independent_of_the_global_rng(name: str) -> None:
+    task, _ = TASKS[name]()
+    task.eval()
+    runs = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            runs.append(task.evaluate())
+    assert runs[0] == runs[1]
+    assert all(isinstance(v, float) and math.isfinite(v) for v in runs[0].values()), runs[0]
