@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from unpaired.cli import app
 from unpaired.engine import read_log
 
 runner = CliRunner()
+FAULTS = Path(__file__).parent / "engine" / "_faults.py"  # runs the CLI with a fault injected
 SMALL = [
     "--set",
     "train.steps=40",
@@ -166,9 +166,10 @@ def test_killed_run_resumes_bitwise_identical(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "unpaired.cli", "run", "align-toy", *SMALL]
     ref = subprocess.run([*cmd, "--out", str(tmp_path / "ref")], capture_output=True, text=True)
     assert ref.returncode == 0, ref.stderr
-    env = dict(os.environ, UNPAIRED_FAULT_AT_STEP="31:KILL")  # after the step-20 checkpoint
+    # The same CLI with a SIGKILL right after step 31 (after the step-20 checkpoint).
+    faulty = [sys.executable, str(FAULTS), "31:KILL", "run", "align-toy", *SMALL]
     killed = subprocess.run(
-        [*cmd, "--out", str(tmp_path / "run")], capture_output=True, text=True, env=env
+        [*faulty, "--out", str(tmp_path / "run")], capture_output=True, text=True
     )
     assert killed.returncode == -9
     resumed = subprocess.run(

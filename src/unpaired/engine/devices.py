@@ -1,0 +1,74 @@
+"""Devices, precision and the distributed strategy: the Fabric every fit runs on.
+
+One process per device; ``devices`` is the number of processes *per node* and
+``num_nodes`` the number of machines, so the world size is ``devices * num_nodes``.
+Fabric starts the processes itself on one machine, or joins the ones a launcher
+started (``torchrun``, SLURM's ``srun``): see docs/ENGINE.md, "Several machines".
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+import torch
+from lightning_fabric import Fabric
+
+from unpaired.errors import ConfigError
+
+Precision = Literal["32-true", "64-true", "bf16-mixed", "16-mixed"]
+Strategy = Literal["ddp", "fsdp"]
+
+PRECISIONS: tuple[str, ...] = get_args(Precision)
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
+
+
+def check_device_options(
+    devices: int,
+    precision: str,
+    accelerator: str = "auto",
+    *,
+    num_nodes: int = 1,
+    strategy: str = "ddp",
+) -> str:
+    """Validate the device options up front; returns the concrete accelerator name.
+
+    Raises:
+        ConfigError: one line naming the bad value.
+    """
+    if devices < 1:
+        raise ConfigError(f"devices must be >= 1, got {devices}")
+    if num_nodes < 1:
+        raise ConfigError(f"num_nodes must be >= 1, got {num_nodes}")
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+    if strategy not in STRATEGIES:
+        raise ConfigError(f"strategy must be one of {', '.join(STRATEGIES)}; got {strategy!r}")
+    if accelerator == "auto":
+        accelerator = "cuda" if torch.cuda.is_available() else "cpu"
+    if precision == "16-mixed" and accelerator == "cpu":
+        raise ConfigError("precision 16-mixed needs a GPU; use bf16-mixed on CPU")
+    return accelerator
+
+
+def make_fabric(
+    devices: int = 1,
+    *,
+    precision: Precision = "32-true",
+    accelerator: str = "auto",
+    num_nodes: int = 1,
+    strategy: Strategy = "ddp",
+) -> Fabric:
+    """A Fabric for ``devices`` processes on each of ``num_nodes`` machines. Call ``.launch()``.
+
+    A single process uses Fabric's single-device strategy whatever ``strategy`` says.
+    """
+    accelerator = check_device_options(
+        devices, precision, accelerator, num_nodes=num_nodes, strategy=strategy
+    )
+    return Fabric(
+        accelerator=accelerator,
+        devices=devices,
+        num_nodes=num_nodes,
+        strategy=strategy if devices * num_nodes > 1 else "auto",
+        precision=precision,
+    )
