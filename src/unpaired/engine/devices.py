@@ -13,6 +13,7 @@ from typing import Literal, get_args
 import torch
 from lightning_fabric import Fabric
 
+from unpaired.engine.fsdp import fsdp_strategy
 from unpaired.errors import ConfigError
 
 Precision = Literal["32-true", "64-true", "bf16-mixed", "16-mixed"]
@@ -47,6 +48,8 @@ def check_device_options(
         accelerator = "cuda" if torch.cuda.is_available() else "cpu"
     if precision == "16-mixed" and accelerator == "cpu":
         raise ConfigError("precision 16-mixed needs a GPU; use bf16-mixed on CPU")
+    if precision == "16-mixed" and strategy == "fsdp":
+        raise ConfigError("strategy fsdp takes 32-true, 64-true or bf16-mixed, not 16-mixed")
     return accelerator
 
 
@@ -60,15 +63,19 @@ def make_fabric(
 ) -> Fabric:
     """A Fabric for ``devices`` processes on each of ``num_nodes`` machines. Call ``.launch()``.
 
-    A single process uses Fabric's single-device strategy whatever ``strategy`` says.
+    ``strategy="ddp"``: every rank holds the whole task (:mod:`unpaired.engine.players`);
+    ``"fsdp"``: the parameters, gradients and optimizer states are sharded over the
+    ranks (:mod:`unpaired.engine.fsdp`, Fabric's ``ModelParallelStrategy`` with FSDP2,
+    CPU or GPU). A single process uses Fabric's single-device strategy either way.
     """
     accelerator = check_device_options(
         devices, precision, accelerator, num_nodes=num_nodes, strategy=strategy
     )
+    world = devices * num_nodes
     return Fabric(
         accelerator=accelerator,
         devices=devices,
         num_nodes=num_nodes,
-        strategy=strategy if devices * num_nodes > 1 else "auto",
+        strategy="auto" if world == 1 else fsdp_strategy(world) if strategy == "fsdp" else "ddp",
         precision=precision,
     )

@@ -40,6 +40,7 @@ from torch import nn
 from unpaired.engine import checkpoint as ckpt
 from unpaired.engine.data import BatchSource
 from unpaired.engine.devices import Precision, Strategy, check_device_options, make_fabric
+from unpaired.engine.fsdp import ShardedPlayers, is_sharded
 from unpaired.engine.logging import TIME_PREFIX, RunLogger
 from unpaired.engine.players import Players
 from unpaired.engine.progress import TrainingProgress
@@ -209,7 +210,7 @@ def fit(
     with torch.random.fork_rng(devices=devices):
         fabric.strategy.precision.convert_module(task)
         task.to(fabric.device)
-        players = Players(fabric, task, config, name)
+        players = (ShardedPlayers if is_sharded(fabric) else Players)(fabric, task, config, name)
         run = _Run(players, out, seed=seed, resume=resume, logger=logger, deadline=deadline)
         try:
             return _fit(run, data, progress=progress)
@@ -233,8 +234,7 @@ def _fit(run: _Run, data: BatchSource, *, progress: bool | None) -> FitResult:
             logged = run.log_and_evaluate(step, bar)
             if run.checkpoint_or_stop(step, logged=logged, stop=stop):
                 break
-    if players.world > 1:
-        players.assert_in_sync()
+    players.finish()
     return run.result()
 
 
@@ -280,8 +280,7 @@ class _Run:
                 return True
         if self.is_main:
             self.logger.truncate(self.name, self.start)
-        if self.players.world > 1:
-            self.players.broadcast_parameters()
+        self.players.start()
         self.t0 = self.t_last = time.perf_counter()
         return False
 
@@ -332,8 +331,10 @@ class _Run:
         return True
 
     def save(self, step: int, *, finished: bool) -> None:
-        if self.ckpt_path is not None and self.is_main:
-            state = self.players.state(step, self.history, finished, self.seed)
+        if self.ckpt_path is None or not (self.is_main or self.players.collective_state):
+            return
+        state = self.players.state(step, self.history, finished, self.seed)
+        if self.is_main:
             ckpt.save_atomic(state, self.ckpt_path)
 
     def result(self, seconds: float | None = None) -> FitResult:

@@ -33,7 +33,16 @@ PLAYERS = ("generator", "critic")
 
 
 class Players:
-    """A task's players on one Fabric; ``last`` holds the latest loss of every name."""
+    """A task's players on one Fabric; ``last`` holds the latest loss of every name.
+
+    Lifecycle: construct, :meth:`load` a checkpoint (if resuming), :meth:`start`, then
+    per step :meth:`begin_step`, :meth:`critic_phase`, :meth:`generator_phase`; at the
+    end :meth:`finish`. :class:`unpaired.engine.fsdp.ShardedPlayers` overrides the
+    parts that differ when the task is sharded.
+    """
+
+    #: Whether :meth:`state` is a collective (every rank must call it).
+    collective_state = False
 
     def __init__(self, fabric: Fabric, task: Task, config: TrainConfig, name: str) -> None:
         self.fabric, self.task, self.config, self.name = fabric, task, config, name
@@ -59,6 +68,18 @@ class Players:
         )
         self.last: dict[str, torch.Tensor] = {}
         self._g: torch.Generator | None = None
+
+    def start(self) -> None:
+        """Before the first step: every rank starts from rank 0's weights and buffers."""
+        if self.world > 1:
+            for t in self.task.state_dict().values():
+                if isinstance(t, torch.Tensor):
+                    torch.distributed.broadcast(t, src=0)
+
+    def finish(self) -> None:
+        """After the last step (or a clean stop); the task holds the trained weights."""
+        if self.world > 1:
+            self.assert_in_sync()
 
     # -- one step -----------------------------------------------------------------------
     def begin_step(self, seed: int, step: int) -> torch.Generator:
@@ -117,9 +138,9 @@ class Players:
         grads = [p.grad for p in params if p.grad is not None]
         norm = None
         if self.config.clip_grad is not None and grads:
-            norm = torch.nn.utils.get_total_norm(grads)
+            norm = self._grad_norm(grads)
         if self.config.check_finite and not self._finite(loss, grads, norm):
-            _raise_non_finite(player, losses, step)
+            _raise_non_finite(player, losses, step, self._loss_all_ranks(loss))
         if norm is not None:
             torch.nn.utils.clip_grads_with_norm_(params, self.config.clip_grad, norm)
         if self.scaler is None:
@@ -128,6 +149,12 @@ class Players:
             self.scaler.step(opt)
             self.scaler.update()
         return total.detach()
+
+    def _grad_norm(self, grads: list[torch.Tensor]) -> torch.Tensor:
+        return torch.nn.utils.get_total_norm(grads)
+
+    def _loss_all_ranks(self, loss: torch.Tensor) -> torch.Tensor:
+        return loss
 
     def _finite(
         self, loss: torch.Tensor, grads: list[torch.Tensor], norm: torch.Tensor | None
@@ -166,10 +193,15 @@ class Players:
         return flat[-1]
 
     # -- state --------------------------------------------------------------------------
+    def state_dicts(self) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """The task's and the optimizers' state dicts (the standard, unsharded formats)."""
+        return self.task.state_dict(), {k: o.state_dict() for k, o in self.optimizers.items()}
+
     def state(
         self, step: int, history: list[dict[str, Any]], finished: bool, seed: int
     ) -> dict[str, Any]:
         """The checkpoint: weights, optimizer (and scaler) states, the logged history."""
+        task, optimizers = self.state_dicts()
         return {
             "version": 1,
             "name": self.name,
@@ -177,8 +209,8 @@ class Players:
             "finished": finished,
             "seed": seed,
             "config": dataclasses.asdict(self.config),
-            "task": self.task.state_dict(),
-            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "task": task,
+            "optimizers": optimizers,
             "scaler": None if self.scaler is None else self.scaler.state_dict(),
             "history": history,
         }
@@ -191,12 +223,6 @@ class Players:
             self.scaler.load_state_dict(state["scaler"])
 
     # -- across ranks -------------------------------------------------------------------
-    def broadcast_parameters(self) -> None:
-        """Start every rank from rank 0's weights and buffers."""
-        for t in self.task.state_dict().values():
-            if isinstance(t, torch.Tensor):
-                torch.distributed.broadcast(t, src=0)
-
     def assert_in_sync(self) -> None:
         """Raise if any parameter differs between rank 0 and another rank."""
         flat = torch.cat([p.detach().reshape(-1).double() for p in self.task.parameters()])
@@ -229,10 +255,15 @@ def grad_check_value(grads: Sequence[torch.Tensor], *, cpu: bool) -> torch.Tenso
     return torch.nn.utils.get_total_norm(grads, norm_type=1.0)
 
 
-def _raise_non_finite(player: str, losses: dict[str, torch.Tensor], step: int) -> None:
+def _raise_non_finite(
+    player: str, losses: dict[str, torch.Tensor], step: int, loss: torch.Tensor
+) -> None:
+    """Name what went wrong; ``loss`` is the loss over all ranks (this rank's if one)."""
     for k, v in losses.items():
         if not bool(torch.isfinite(v.detach()).all()):
             raise NonFiniteError(f"{player} loss '{k}'", step)
+    if not math.isfinite(loss.item()):
+        raise NonFiniteError(f"{player} loss (on another rank)", step)
     raise NonFiniteError(f"{player} gradient (of losses {', '.join(losses)})", step)
 
 
