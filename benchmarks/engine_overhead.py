@@ -22,6 +22,7 @@ import importlib.util
 import json
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -140,6 +141,7 @@ def _time(what: str, kind: str, steps: int, fabric, old) -> float:
 def _load_loop(path: Path):
     spec = importlib.util.spec_from_file_location("_compared_loop", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 

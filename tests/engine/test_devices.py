@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from lightning_fabric.strategies import DDPStrategy, SingleDeviceStrategy
 
-from unpaired.engine.devices import check_device_options, make_fabric
+from unpaired.engine.devices import check_device_options, launch, make_fabric
 from unpaired.errors import ConfigError
 
 
@@ -33,3 +33,13 @@ def test_num_nodes_and_strategy_reach_fabric() -> None:
     assert fabric.world_size == 6
     single = make_fabric(1, accelerator="cpu", strategy="ddp")
     assert isinstance(single.strategy, SingleDeviceStrategy)
+
+
+def test_a_mismatch_with_torchrun_is_a_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What torchrun sets for a world of 4 processes; --devices 2 on one node does not match.
+    env = {"TORCHELASTIC_RUN_ID": "t", "WORLD_SIZE": "4", "RANK": "0", "LOCAL_RANK": "0"}
+    env |= {"GROUP_RANK": "0", "LOCAL_WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1"}
+    for k, v in (env | {"MASTER_PORT": "29511"}).items():
+        monkeypatch.setenv(k, v)
+    with pytest.raises(ConfigError, match=r"devices=2.*num_nodes=1.*world size \(4\)"):
+        launch(make_fabric(2, accelerator="cpu"))

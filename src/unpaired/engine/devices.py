@@ -12,6 +12,7 @@ from typing import Literal, get_args
 
 import torch
 from lightning_fabric import Fabric
+from lightning_fabric.utilities.exceptions import MisconfigurationException
 
 from unpaired.engine.fsdp import fsdp_strategy
 from unpaired.errors import ConfigError
@@ -72,10 +73,32 @@ def make_fabric(
         devices, precision, accelerator, num_nodes=num_nodes, strategy=strategy
     )
     world = devices * num_nodes
-    return Fabric(
-        accelerator=accelerator,
-        devices=devices,
-        num_nodes=num_nodes,
-        strategy="auto" if world == 1 else fsdp_strategy(world) if strategy == "fsdp" else "ddp",
-        precision=precision,
-    )
+    try:
+        return Fabric(
+            accelerator=accelerator,
+            devices=devices,
+            num_nodes=num_nodes,
+            strategy="auto"
+            if world == 1
+            else fsdp_strategy(world)
+            if strategy == "fsdp"
+            else "ddp",
+            precision=precision,
+        )
+    except (ValueError, MisconfigurationException) as e:  # e.g. more devices than there are
+        raise ConfigError(f"cannot use these devices: {e}") from None
+
+
+def launch(fabric: Fabric) -> Fabric:
+    """``fabric.launch()``: start (or join) the processes and set up their process group.
+
+    Raises:
+        ConfigError: the options do not match the launcher, e.g. ``devices x num_nodes``
+            differs from ``torchrun``'s world size or ``--devices`` from SLURM's
+            ``--ntasks-per-node`` (one line, Lightning's own explanation).
+    """
+    try:
+        fabric.launch()
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    return fabric

@@ -21,7 +21,7 @@ from unpaired import __version__
 from unpaired.config import apply_overrides, load_yaml, to_dict
 from unpaired.data.root import data_dir
 from unpaired.engine import FitResult, RunLogger, make_fabric, seed_everything
-from unpaired.engine.devices import Precision, Strategy, check_device_options
+from unpaired.engine.devices import Precision, Strategy, check_device_options, launch
 from unpaired.errors import ConfigError
 from unpaired.recipes import RECIPES, RecipeSpec, get
 from unpaired.recipes.base import BudgetExhausted, RunContext
@@ -142,8 +142,9 @@ def run_recipe(
             )
 
     if fabric is None:
-        fabric = make_fabric(devices, precision=precision, num_nodes=num_nodes, strategy=strategy)
-        fabric.launch()
+        fabric = launch(
+            make_fabric(devices, precision=precision, num_nodes=num_nodes, strategy=strategy)
+        )
     is_main = fabric.global_rank == 0
     if is_main:
         out_path.mkdir(parents=True, exist_ok=True)
