@@ -239,3 +239,28 @@ def test_demo_writes_one_combined_report_and_reruns_by_resuming(tmp_path: Path) 
     # resumes: nothing retrained
     again = run_demo(out, names=["align-toy"], threads=1, progress=False, overrides=tiny)
     assert again[0].report.metrics == outcomes[0].report.metrics
+
+
+def test_data_check_images(tmp_path: Path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    root = tmp_path / "apples2oranges"
+    for name in ("trainA", "testA"):
+        (root / name).mkdir(parents=True)
+        Image.fromarray(np.zeros((8, 6, 3), np.uint8)).save(root / name / "x.png")
+    res = _invoke("data", "check", "--images", str(root), env={"COLUMNS": "200"})
+    assert res.exit_code == 2
+    line = _one_error_line(res)
+    assert "trainB is missing" in line and "DIR/trainA/ and DIR/trainB/" in line
+    assert "trainA/" in res.stdout and "8x6" in res.stdout
+    (root / "trainB").mkdir()
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(root / "trainB" / "y.jpg")
+    res = _invoke("data", "check", "--images", str(root), env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert "cyclegan" in res.stdout and "L 1" in res.stdout
+    (root / "trainB" / "z.png").write_bytes(b"not a png")
+    res = _invoke("data", "check", "--images", str(root), env={"COLUMNS": "200"})
+    assert res.exit_code == 2 and "z.png: cannot read image" in _one_error_line(res)
+    res = _invoke("data", "check", env={"UNPAIRED_DATA": str(tmp_path), "COLUMNS": "250"})
+    assert res.exit_code == 0 and "--images DIR" in res.stdout

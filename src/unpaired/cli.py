@@ -30,7 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-data_app = typer.Typer(help="Inspect the data directory.", no_args_is_help=True)
+data_app = typer.Typer(help="Inspect the data directory and motion files.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
 err = Console(stderr=True, highlight=False)
@@ -307,11 +307,23 @@ def data_check_cmd(
     data_dir: Annotated[
         str | None, typer.Option("--data-dir", help="Data directory to check.")
     ] = None,
+    images: Annotated[
+        Path | None,
+        typer.Option(
+            "--images",
+            help="Check your own image folder instead: the CycleGAN layout "
+            "(DIR/trainA, DIR/trainB, optional DIR/testA, DIR/testB) or the pix2pix "
+            "aligned layout (DIR/train, val, test).",
+        ),
+    ] = None,
 ) -> None:
     """List every known dataset: found or missing, the files expected, where to get it."""
     from unpaired.data.catalog import DATASETS
     from unpaired.data.root import data_dir as resolve
 
+    if images is not None:
+        _check_image_root(images)
+        return
     root = resolve(data_dir)
     out.print(f"data directory: {root}")
     table = Table("dataset", "status", "folder", "expected files", "how to obtain", show_lines=True)
@@ -329,6 +341,129 @@ def data_check_cmd(
         expected = ds.expected if found else tuple(ds.missing(root))
         table.add_row(ds.name, status, ds.folder + "/", "\n".join(expected), ds.obtain)
     out.print(table)
+    out.print(
+        "your own images (unpaired run cyclegan --set data.root=DIR): "
+        "`unpaired data check --images DIR` checks DIR/trainA, DIR/trainB "
+        "(+ optional testA, testB), or the pix2pix layout DIR/train, val, test",
+        soft_wrap=True,
+    )
+
+
+def _check_image_root(root: Path) -> None:
+    """Print what an image dataset root holds; one error line (exit 2) if unusable."""
+    from unpaired.data.images import ALIGNED_LAYOUT, CYCLEGAN_LAYOUT, inspect_image_root
+    from unpaired.errors import DataError
+
+    layout, reports = inspect_image_root(root)
+    explain = ALIGNED_LAYOUT if layout == "aligned" else CYCLEGAN_LAYOUT
+    out.print(f"image folder: {root} (layout: {layout})")
+    table = Table("folder", "status", "images", "sizes (HxW)", "modes", show_lines=True)
+    for r in reports:
+        if r.problem:
+            status = f"[red]{'missing' if r.problem == 'missing' else 'error'}[/red]"
+        elif r.images is None:
+            status = "[yellow]absent[/yellow] (optional)"
+        else:
+            status = "[green]ok[/green]"
+        count = "" if r.images is None else str(r.images)
+        table.add_row(r.name + "/", status, count, r.sizes, r.modes)
+    out.print(table)
+    out.print(explain, soft_wrap=True)
+    bad = [r for r in reports if r.problem]
+    if bad:
+        first = bad[0]
+        what = f"{root / first.name} is missing" if first.problem == "missing" else first.problem
+        raise DataError(f"{what}; expected the {explain}")
+
+
+@data_app.command("inspect")
+@_user_errors
+def data_inspect_cmd(
+    file: Annotated[Path, typer.Argument(help="A motion file: .bvh, .c3d or .amc.")],
+    units: Annotated[
+        str, typer.Option("--units", help="One file unit: auto, m, cm, mm, in or cmu.")
+    ] = "auto",
+    up: Annotated[
+        str, typer.Option("--up", help="The file's up axis: auto, y, z, -y, -z, x or -x.")
+    ] = "auto",
+    joint_map: Annotated[
+        Path | None, typer.Option("--joint-map", help="YAML joint map (docs/POSE.md).")
+    ] = None,
+    asf: Annotated[
+        Path | None, typer.Option("--asf", help="The ASF skeleton of an .amc file.")
+    ] = None,
+    png: Annotated[
+        Path | None,
+        typer.Option("--png", help="Skeleton figure [default: ./<file stem>_skeleton.png]."),
+    ] = None,
+) -> None:
+    """Show how a motion file is read: rig, frames, fps, unit, up axis, the joint of the file
+    behind each of our 17 joints, the joints synthesised; draw the first frame to a PNG.
+
+    Exits with code 2 (after the report) when the skeleton cannot be mapped."""
+    from unpaired.data.mocap import BVH_UNITS, load_motion
+    from unpaired.data.rigs import UP_ROTATIONS
+    from unpaired.viz.skeleton import plot_pose_3d
+
+    if units not in ("auto", *BVH_UNITS):
+        raise ConfigError(f"--units must be auto or one of {', '.join(BVH_UNITS)}, got {units!r}")
+    if up not in ("auto", *UP_ROTATIONS):
+        raise ConfigError(f"--up must be auto or one of {', '.join(UP_ROTATIONS)}, got {up!r}")
+    motion = load_motion(
+        file,
+        fps=None,
+        units=units,
+        up=up,
+        joint_map=joint_map,
+        asf=asf,  # type: ignore[arg-type]
+    )
+    info = motion.info
+    assert info is not None
+    seconds = len(motion.positions) / motion.fps if motion.fps else 0.0
+    out.print(f"file: {file}", soft_wrap=True)
+    out.print(
+        f"format: {info.format}    rig: {info.rig}    joints: {len(motion.joint_names)}",
+        soft_wrap=True,
+    )
+    out.print(
+        f"frames: {len(motion.positions)} at {motion.fps:g} fps ({seconds:.2f} s)", soft_wrap=True
+    )
+    height = f"; standing height {info.height_m:.2f} m" if info.height_m is not None else ""
+    out.print(
+        f"unit: {info.unit} = {info.metres_per_unit:.6g} m ({info.unit_source}){height}",
+        soft_wrap=True,
+    )
+    out.print(
+        f"up axis: {info.up} ({info.up_source}); positions are turned to y up", soft_wrap=True
+    )
+    for note in info.notes:
+        err.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
+    if info.mapping is not None:
+        table = Table("our joint", "from the file", box=None, pad_edge=False)
+        for ours, words in info.mapping.table():
+            table.add_row(ours, words)
+        out.print(table)
+        synthesised = info.synthesised
+        out.print(
+            "synthesised: "
+            + ("; ".join(f"{k} ({v})" for k, v in synthesised.items()) if synthesised else "none"),
+            soft_wrap=True,
+        )
+    pose = motion.to_h36m17()[0] if info.mapping is not None and len(motion.positions) else None
+    rig = motion.positions[0] if len(motion.positions) else None
+    if pose is not None or rig is not None:
+        target = png or Path(f"{Path(file).stem}_skeleton.png")
+        plot_pose_3d(
+            target,
+            pose,
+            rig=rig,
+            rig_parents=motion.parents,
+            title=f"{Path(file).name}: first frame ({info.rig})",
+        )
+        out.print(f"skeleton of the first frame: {target}")
+    if info.mapping is None:
+        err.print(f"[red]error:[/red] {info.mapping_error}", soft_wrap=True)
+        raise typer.Exit(2)
 
 
 def main() -> None:

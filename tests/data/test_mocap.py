@@ -312,12 +312,13 @@ ARM = [
 
 
 def test_bvh_forward_kinematics_hand_computed(tmp_path: Path) -> None:
+    # Position channels replace the root's OFFSET (0, 100, 0): they hold its position.
     rows = [
-        [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-        [1, 2, 3, 90, 0, 0, 0, 90, 0, 0, 0, 0],  # root: Rz(90); arm: Rx(90)
+        [0, 100, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        [1, 102, 3, 90, 0, 0, 0, 90, 0, 0, 0, 0],  # root: Rz(90); arm: Rx(90)
     ]
     path = write(tmp_path / "arm.bvh", bvh_text(ARM, rows))
-    motion = load_bvh(path, fps=None, units="cm")
+    motion = load_bvh(path, fps=None, units="cm", up="y")
     assert motion.joint_names == ("Hips", "Arm", "Hand", "Hand_end")
     assert motion.parents == (-1, 0, 1, 2)
     assert motion.fps == pytest.approx(30.0, rel=1e-4)
@@ -350,8 +351,11 @@ def test_bvh_channel_order_is_left_to_right(tmp_path: Path) -> None:
     ("edit", "line", "message"),
     [
         (lambda t: t.rsplit("\n", 2)[0] + "\n", 24, "'Frames: 2' but 1 frames"),  # truncated
-        (lambda t: t.replace("\n1 2 3 90", "\n1 2 x 90"), 25, "must be numbers"),
-        (lambda t: t.replace("\n1 2 3 90", "\n1 2 90"), 25, "expected 12 channel values"),
+        (lambda t: t.replace("\n1 102 3 90", "\n1 102 x 90"), 25, "must be numbers"),
+        (lambda t: t.replace("\n1 102 3 90", "\n1 102 90"), 25, "expected 12 channel values"),
+        (lambda t: t.replace("\n1 102 3 90", "\n1 102 nan 90"), 25, "must be finite"),
+        (lambda t: t.replace("Frame Time: 0.0333333", "Frame Time: -1"), 23, "Frame Time"),
+        (lambda t: t.replace("OFFSET 10.0 0.0 0.0", "OFFSET 10.0 inf 0.0"), 8, "finite"),
         (
             lambda t: t.replace(
                 "CHANNELS 3 Zrotation Xrotation Yrotation\n    JOINT",
@@ -364,7 +368,7 @@ def test_bvh_channel_order_is_left_to_right(tmp_path: Path) -> None:
     ],
 )
 def test_corrupt_bvh_names_file_and_line(tmp_path: Path, edit, line: int, message: str) -> None:
-    rows = [[0.0] * 12, [1, 2, 3, 90, 0, 0, 0, 90, 0, 0, 0, 0]]
+    rows = [[0.0] * 12, [1, 102, 3, 90, 0, 0, 0, 90, 0, 0, 0, 0]]
     bad = write(tmp_path / "bad.bvh", edit(bvh_text(ARM, rows)))
     with pytest.raises(DataError) as err:
         load_bvh(bad)
@@ -407,7 +411,8 @@ def cmu_bvh_skeleton() -> list[tuple[str, int, tuple[float, float, float], str]]
 def test_bvh_cmu_names_map_to_17_joints(tmp_path: Path) -> None:
     spec = cmu_bvh_skeleton()
     width = sum(len(c.split()) for *_, c in spec)
-    motion = load_bvh(write(tmp_path / "cmu.bvh", bvh_text(spec, [[0.0] * width])), units="cm")
+    row = [0.0, 90.0] + [0.0] * (width - 2)  # the root's position channels: (0, 90, 0)
+    motion = load_bvh(write(tmp_path / "cmu.bvh", bvh_text(spec, [row])), units="cm")
     names = [s[0] for s in spec if s[3]]
     assert set(names) <= set(motion.joint_names)
     pose = motion.to_h36m17()[0]

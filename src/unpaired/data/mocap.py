@@ -1,8 +1,11 @@
-"""Motion-capture parsers with forward kinematics: Acclaim ASF/AMC (CMU mocap) and BVH.
+"""Motion capture from any source: Acclaim ASF/AMC (CMU mocap), BVH of every common rig, and
+C3D marker files, with forward kinematics, units and axes found, mapped onto our 17 joints.
 
-Both return a :class:`Motion`: joint positions (T, J, 3) in **metres**, joint names and
-parents, computed by vectorized forward kinematics
-(:func:`unpaired.data.skeleton.forward_kinematics`) over all kept frames at once.
+Every loader returns a :class:`Motion`: joint (or marker) positions (T, J, 3) in **metres**,
+**y up**, joint names and parents, and :class:`MotionInfo`: what was found (rig, unit, up axis,
+the mapping of each of our 17 joints, the joints synthesised). ``Motion.to_h36m17()`` gives
+(T, 17, 3) poses on the library's skeleton (:mod:`unpaired.data.skeleton`); the mapping rules
+for BVH and C3D are in :mod:`unpaired.data.rigs`.
 
 Acclaim ASF/AMC (the CMU database):
 
@@ -21,13 +24,32 @@ Acclaim ASF/AMC (the CMU database):
   exceed them slightly and clamping would distort the capture.
 - ``:FULLY-SPECIFIED`` AMC files must list every bone with dofs in every frame; without it
   a bone left out keeps its previous value (zero before its first appearance).
-- CMU AMC files do not store their frame rate; it is 120 fps (``source_fps``).
+- CMU AMC files do not store their frame rate; it is 120 fps (``source_fps``). Mapped to the
+  17 joints by the named table ``skeleton.FROM_CMU_ASF``.
 
-BVH: a joint sits at the **start** of its segment: ``p = p_parent + G_parent @ offset``
-(plus translation channels), ``G = G_parent L``, where ``L`` is the product of the rotation
-channels in the order listed (``Zrotation Xrotation Yrotation`` -> ``L = Rz Rx Ry``).
-End Sites become joints named ``<parent>_end``. Axes are kept as in the file (most BVH
-files, CMU's included, are y up); ``units`` says what one file unit is.
+BVH: a joint sits at the **start** of its segment: ``p = p_parent + G_parent @ offset``,
+``G = G_parent L``, where ``L`` is the product of the rotation channels in the order listed
+(``Zrotation Xrotation Yrotation`` -> ``L = Rz Rx Ry``). **Position channels replace the
+OFFSET** on their axes (the root's, and every joint's in files that give all joints six
+channels: LAFAN1, Bandai-Namco, 3ds Max Biped exports), as Ubisoft's LAFAN1 reader does and as
+those files need (their position channels repeat the offsets). End Sites become joints named
+``<parent>_end``; joint names may contain spaces (``Bip01 L Thigh``).
+
+- **Unit** (``units="auto"``): one BVH unit is m, cm, mm, in or ``cmu`` (1/0.45 inch, the
+  Acclaim unit that BVH conversions of the CMU database keep: their hips stand ~17.8 units
+  high). The unit chosen is the one that puts the skeleton's standing height
+  (:func:`unpaired.data.rigs.standing_height`, the bones from ankle to head top, independent of
+  pose and axes) closest to 1.6 m; a person's is 1.3-2.0 m. The choice and the height are
+  reported in ``MotionInfo``; ``units=`` or a joint map's ``units:`` overrides it.
+- **Up axis** (``up="auto"``): from the bone directions (:func:`unpaired.data.rigs.
+  detect_up_axis`: spine and legs vote in the frames where they line up); Z-up files are
+  rotated to y up by a proper rotation (``(x, y, z) -> (x, z, -y)``, left stays left).
+- The root offset and position are kept (they do not matter to root-relative poses).
+
+C3D (optional, ``pip install 'unpaired[c3d]'``): marker positions through the ``c3d`` package,
+in the unit of ``POINT:UNITS`` (else detected like BVH), gaps (invalid samples) filled by
+linear interpolation in time; joints are means of named markers (:data:`C3D_MARKER_MAP`,
+CMU's 41-marker set or Vicon Plug-in Gait names), which a joint map can replace.
 
 Frames are subsampled to ``fps`` (default 30: every 4th frame of 120 fps) before the
 forward kinematics. Malformed files raise :class:`~unpaired.errors.DataError` naming the
@@ -40,7 +62,7 @@ import math
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -49,32 +71,99 @@ import numpy as np
 import torch
 
 from unpaired.data.catalog import require
-from unpaired.data.skeleton import MAPPINGS, forward_kinematics, map_joints, mapping_for
+from unpaired.data.rigs import (
+    UP_ROTATIONS,
+    JointMapFile,
+    RigMapping,
+    detect_up_axis,
+    from_table,
+    load_joint_map,
+    match_skeleton,
+    parse_joint_expression,
+    standing_height,
+)
+from unpaired.data.skeleton import H36M17_JOINTS, MAPPINGS, forward_kinematics, mapping_for
 from unpaired.errors import DataError, DataNotFoundError
 from unpaired.geometry import euler_to_matrix
 
 PathLike = str | os.PathLike[str]
 INCH = 0.0254
 CMU_FPS = 120.0
-BVH_UNITS: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": INCH}
+#: What one BVH (or C3D) length unit is, in metres. ``cmu``: the Acclaim unit of CMU's ASF
+#: files (1/0.45 inch), kept by the BVH conversions of the CMU database.
+BVH_UNITS: dict[str, float] = {"m": 1.0, "cm": 0.01, "mm": 0.001, "in": INCH, "cmu": INCH / 0.45}
+Units = Literal["auto", "m", "cm", "mm", "in", "cmu"]
+UpAxis = Literal["auto", "y", "z", "-y", "-z", "x", "-x"]
+#: Standing height (:func:`~unpaired.data.rigs.standing_height`) the unit detection aims at,
+#: and the range outside which it warns.
+TYPICAL_HEIGHT_M = 1.6
+HEIGHT_RANGE_M = (1.2, 2.2)
 _ROTATION_DOFS = ("rx", "ry", "rz")
 _TRANSLATION_DOFS = ("tx", "ty", "tz")
 
 
 @dataclass(frozen=True)
+class MotionInfo:
+    """What a loader found in a file.
+
+    ``unit`` names one file length unit (a key of :data:`BVH_UNITS`, or ``"asf"``) and
+    ``metres_per_unit`` its size; ``unit_source`` / ``up_source`` say how they were chosen
+    (``"detected ..."``, ``"given"``, ``"joint map"``, ``"file"``); ``up`` is the file's up axis
+    (positions are rotated from it to y up); ``height_m`` the standing height in metres;
+    ``mapping`` the 17-joint mapping, or None with the reason in ``mapping_error``.
+    """
+
+    format: str
+    unit: str
+    metres_per_unit: float
+    unit_source: str
+    up: str
+    up_source: str
+    source_fps: float
+    source_frames: int
+    height_m: float | None = None
+    mapping: RigMapping | None = None
+    mapping_error: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def rig(self) -> str:
+        return self.mapping.rig if self.mapping is not None else "unrecognised"
+
+    @property
+    def synthesised(self) -> dict[str, str]:
+        """Our joints the file lacks -> the rule that made them."""
+        return dict(self.mapping.synthesised) if self.mapping is not None else {}
+
+
+@dataclass(frozen=True)
 class Motion:
-    """A parsed motion: ``positions`` (T, J, 3) float32 in metres at ``fps`` frames/s."""
+    """A parsed motion: ``positions`` (T, J, 3) float32 in metres, y up, at ``fps`` frames/s;
+    ``info`` says what was found (None for a motion built by hand)."""
 
     positions: torch.Tensor
     joint_names: tuple[str, ...]
     parents: tuple[int, ...]
     fps: float
     source: str
+    info: MotionInfo | None = None
 
     def to_h36m17(self) -> torch.Tensor:
-        """(T, 17, 3) positions on the library's 17-joint skeleton (see ``skeleton.py``)."""
-        mapping = MAPPINGS[mapping_for(self.joint_names)]
-        return map_joints(self.positions, self.joint_names, mapping=mapping)
+        """(T, 17, 3) positions on the library's 17-joint skeleton (see ``skeleton.py``).
+
+        Raises :class:`DataError` (naming the file, listing its joints and what each of ours
+        was matched to) when the skeleton cannot be mapped."""
+        if self.info is not None:
+            if self.info.mapping is None:
+                raise DataError(self.info.mapping_error or f"{self.source}: no joint mapping")
+            return self.info.mapping.apply(self.positions)
+        try:
+            mapping = from_table(
+                MAPPINGS[mapping_for(self.joint_names)], self.joint_names, rig="table"
+            )
+        except DataError:
+            mapping = match_skeleton(self.joint_names, self.parents, self.positions)
+        return mapping.apply(self.positions)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -94,7 +183,8 @@ def _read_lines(path: Path) -> list[str]:
     except OSError as err:
         raise _fail(path, None, f"cannot read ({err.strerror})") from None
     if b"\0" in data:
-        raise _fail(path, None, "binary data where a text file was expected")
+        line = data[: data.index(b"\0")].count(b"\n") + 1
+        raise _fail(path, line, "binary data where a text file was expected")
     return data.decode("utf-8", errors="replace").splitlines()
 
 
@@ -579,13 +669,33 @@ def load_take(
     step = _subsample_step(source_fps, fps)
     values, degrees = parse_amc(amc, skeleton)
     kept = {name: v[::step] for name, v in values.items()}
-    positions = _asf_forward_kinematics(skeleton, kept, degrees)
+    positions = _asf_forward_kinematics(skeleton, kept, degrees).float()
+    mapping, error, height = None, None, None
+    try:
+        mapping = from_table(MAPPINGS["cmu_asf"], skeleton.joint_names, rig="cmu asf/amc")
+        height = standing_height(mapping.apply(positions)) if len(positions) else None
+    except DataError as err:
+        error = f"{amc}: {err} (the 17-joint mapping of ASF files is CMU's bone naming)"
+    info = MotionInfo(
+        format="asf/amc",
+        unit="asf",
+        metres_per_unit=skeleton.metres_per_unit,
+        unit_source=f"file (:units length {INCH / skeleton.metres_per_unit:g})",
+        up="y",
+        up_source="file (Acclaim convention)",
+        source_fps=source_fps,
+        source_frames=len(values["root"]),
+        height_m=height,
+        mapping=mapping,
+        mapping_error=error,
+    )
     return Motion(
-        positions=positions.float(),
+        positions=positions,
         joint_names=skeleton.joint_names,
         parents=skeleton.parents,
         fps=source_fps / step,
         source=str(amc),
+        info=info,
     )
 
 
@@ -643,64 +753,98 @@ class _BvhJoint:
     parent: int
     offset: tuple[float, float, float]
     channels: tuple[str, ...]  # lower-case: "xposition", "zrotation", ...
+    line: int
 
 
 _BVH_CHANNELS = ("xposition", "yposition", "zposition", "xrotation", "yrotation", "zrotation")
+_MAX_CHANNELS = 64
+
+
+class _Tokens:
+    """The whitespace-separated tokens of ``lines`` with their line numbers, read lazily (a
+    file's hierarchy is read without splitting its motion data)."""
+
+    def __init__(self, path: Path, lines: list[str]) -> None:
+        self.path = path
+        self._it = ((tok, i + 1) for i, raw in enumerate(lines) for tok in raw.split())
+        self.last_line = 1
+
+    def take(self, what: str) -> tuple[str, int]:
+        try:
+            tok, self.last_line = next(self._it)
+        except StopIteration:
+            raise _fail(
+                self.path, self.last_line, f"file ends while expecting {what} (truncated?)"
+            ) from None
+        return tok, self.last_line
 
 
 def _bvh_hierarchy(path: Path, lines: list[str]) -> tuple[list[_BvhJoint], int]:
-    """Parse HIERARCHY; returns the joints and the index of the MOTION line."""
-    tokens = [(tok, i + 1) for i, raw in enumerate(lines) for tok in raw.split()]
+    """Parse HIERARCHY; returns the joints and the (1-based) line of MOTION."""
+    toks = _Tokens(path, lines)
     joints: list[_BvhJoint] = []
     stack: list[int] = []
-    pos = 0
-
-    def take(what: str) -> tuple[str, int]:
-        nonlocal pos
-        if pos >= len(tokens):
-            line = tokens[-1][1] if tokens else 1
-            raise _fail(path, line, f"file ends while expecting {what} (truncated?)")
-        pos += 1
-        return tokens[pos - 1]
-
-    tok, line = take("HIERARCHY")
+    tok, line = toks.take("HIERARCHY")
     if tok.upper() != "HIERARCHY":
-        raise _fail(path, line, f"expected HIERARCHY, got {tok!r} (not a BVH file?)")
+        raise _fail(path, line, f"expected HIERARCHY, got {tok[:40]!r} (not a BVH file?)")
     while True:
-        tok, line = take("a joint or MOTION")
+        tok, line = toks.take("a joint or MOTION")
         upper = tok.upper()
         if upper in ("ROOT", "JOINT", "END"):
             if (upper == "ROOT") != (not stack and not joints):
                 raise _fail(path, line, f"unexpected {tok} (one ROOT, then JOINTs inside it)")
-            name, _ = take("a joint name")
             is_end = upper == "END"
             if is_end:
+                site, sline = toks.take("Site")
+                if site.upper() != "SITE":
+                    raise _fail(path, sline, f"expected 'End Site', got 'End {site[:40]}'")
                 if not stack:
                     raise _fail(path, line, "End Site outside a joint")
                 name = f"{joints[stack[-1]].name}_end"
-            brace, bline = take("'{'")
-            if brace != "{":
-                raise _fail(path, bline, f"expected '{{' after {tok} {name}, got {brace!r}")
-            offset_kw, oline = take("OFFSET")
+                brace, bline = toks.take("'{'")
+                if brace != "{":
+                    raise _fail(path, bline, f"expected '{{' after End Site, got {brace[:40]!r}")
+            else:
+                parts: list[str] = []
+                while True:  # a name runs to the '{' (names may hold spaces)
+                    word, bline = toks.take("'{'")
+                    if word == "{":
+                        break
+                    if bline != line or len(parts) > 16:
+                        raise _fail(path, bline, f"expected '{{' after {tok} {' '.join(parts)}")
+                    parts.append(word)
+                if not parts:
+                    raise _fail(path, line, f"{tok} without a name")
+                name = " ".join(parts)
+            offset_kw, oline = toks.take("OFFSET")
             if offset_kw.upper() != "OFFSET":
-                raise _fail(path, oline, f"expected OFFSET in {name}, got {offset_kw!r}")
-            offset = _numbers(path, oline, [take("a number")[0] for _ in range(3)], 3, "OFFSET")
+                raise _fail(path, oline, f"expected OFFSET in {name}, got {offset_kw[:40]!r}")
+            offset = _numbers(
+                path, oline, [toks.take("a number")[0] for _ in range(3)], 3, "OFFSET"
+            )
+            if not all(math.isfinite(v) for v in offset):
+                raise _fail(path, oline, f"OFFSET of {name}: values must be finite")
             channels: tuple[str, ...] = ()
+            cline = oline
             if not is_end:
-                ch_kw, cline = take("CHANNELS")
+                ch_kw, cline = toks.take("CHANNELS")
                 if ch_kw.upper() != "CHANNELS":
-                    raise _fail(path, cline, f"expected CHANNELS in {name}, got {ch_kw!r}")
-                count_tok, _ = take("a channel count")
-                if not count_tok.isdigit():
-                    raise _fail(path, cline, f"CHANNELS: expected a count, got {count_tok!r}")
-                channels = tuple(take("a channel name")[0].lower() for _ in range(int(count_tok)))
-                bad = [c for c in channels if c not in _BVH_CHANNELS]
-                if bad or len(set(channels)) != len(channels):
-                    raise _fail(
-                        path, cline, f"CHANNELS: unknown or repeated channels {bad or channels}"
-                    )
+                    raise _fail(path, cline, f"expected CHANNELS in {name}, got {ch_kw[:40]!r}")
+                count_tok, _ = toks.take("a channel count")
+                if not re.fullmatch(r"[0-9]{1,3}", count_tok) or int(count_tok) > _MAX_CHANNELS:
+                    raise _fail(path, cline, f"CHANNELS: expected a count, got {count_tok[:40]!r}")
+                names = []
+                for _ in range(int(count_tok)):
+                    ch, chline = toks.take("a channel name")
+                    if ch.lower() not in _BVH_CHANNELS or ch.lower() in names:
+                        raise _fail(
+                            path, chline, f"CHANNELS: unknown or repeated channel {ch[:40]!r}"
+                        )
+                    names.append(ch.lower())
+                channels = tuple(names)
             ox, oy, oz = offset
-            joints.append(_BvhJoint(name, stack[-1] if stack else -1, (ox, oy, oz), channels))
+            parent = stack[-1] if stack else -1
+            joints.append(_BvhJoint(name, parent, (ox, oy, oz), channels, cline))
             stack.append(len(joints) - 1)
         elif tok == "}":
             if not stack:
@@ -711,38 +855,26 @@ def _bvh_hierarchy(path: Path, lines: list[str]) -> tuple[list[_BvhJoint], int]:
                 raise _fail(path, line, "MOTION before the hierarchy is closed")
             return joints, line
         else:
-            raise _fail(path, line, f"unexpected {tok!r} in HIERARCHY")
+            raise _fail(path, line, f"unexpected {tok[:40]!r} in HIERARCHY")
 
 
-def load_bvh(
-    path: PathLike,
-    *,
-    fps: float | None = 30.0,
-    units: Literal["m", "cm", "mm", "in"] = "cm",
-) -> Motion:
-    """Load a BVH file: (T, J, 3) joint positions in metres (``units`` = one file unit),
-    End Sites included as ``<parent>_end``, subsampled to ``fps`` (None keeps all)."""
-    if units not in BVH_UNITS:
-        raise ValueError(f"units must be one of {tuple(BVH_UNITS)}, got {units!r}")
-    path = Path(path)
-    lines = _read_lines(path)
-    joints, motion_line = _bvh_hierarchy(path, lines)
+def _bvh_frames(path: Path, lines: list[str], motion_line: int, width: int):
+    """The MOTION block: (F, width) channel values, the frame time and the first data line."""
     header = [(i, _clean(lines[i])) for i in range(motion_line, min(motion_line + 4, len(lines)))]
     header = [(i, t) for i, t in header if t]
     if len(header) < 2:
         raise _fail(path, motion_line, "MOTION needs 'Frames:' and 'Frame Time:' lines")
     (i_frames, frames_text), (i_time, time_text) = header[0], header[1]
-    m_frames = re.fullmatch(r"(?i)frames:\s*(\d+)", frames_text)
+    m_frames = re.fullmatch(r"(?i)frames:\s*([0-9]+)", frames_text)
     m_time = re.fullmatch(r"(?i)frame\s+time:\s*(\S+)", time_text)
     if not m_frames:
-        raise _fail(path, i_frames + 1, f"expected 'Frames: N', got {frames_text!r}")
+        raise _fail(path, i_frames + 1, f"expected 'Frames: N', got {frames_text[:40]!r}")
     if not m_time:
-        raise _fail(path, i_time + 1, f"expected 'Frame Time: seconds', got {time_text!r}")
+        raise _fail(path, i_time + 1, f"expected 'Frame Time: seconds', got {time_text[:40]!r}")
     frame_time = _numbers(path, i_time + 1, [m_time.group(1)], 1, "Frame Time")[0]
-    if frame_time <= 0:
-        raise _fail(path, i_time + 1, "Frame Time must be positive")
+    if not (math.isfinite(frame_time) and frame_time > 0):
+        raise _fail(path, i_time + 1, "Frame Time must be a positive number of seconds")
     n_frames = int(m_frames.group(1))
-    width = sum(len(j.channels) for j in joints)
     data_lines = [(i, lines[i]) for i in range(i_time + 1, len(lines)) if lines[i].strip()]
     for i, raw in data_lines:
         if len(raw.split()) != width:
@@ -757,17 +889,12 @@ def load_bvh(
     except ValueError:
         bad = next(i for i, raw in data_lines if not _is_float_line(raw))
         raise _fail(path, bad + 1, "channel values must be numbers") from None
-    source_fps = 1.0 / frame_time
-    step = _subsample_step(source_fps, fps)
-    data = data.reshape(n_frames, width)[::step]
-    positions = _bvh_forward_kinematics(joints, data) * BVH_UNITS[units]
-    return Motion(
-        positions=positions.float(),
-        joint_names=tuple(j.name for j in joints),
-        parents=tuple(j.parent for j in joints),
-        fps=source_fps / step,
-        source=str(path),
-    )
+    data = data.reshape(n_frames, width)
+    finite = np.isfinite(data).all(axis=1)
+    if not finite.all():
+        bad = data_lines[int(np.argmin(finite))][0]
+        raise _fail(path, bad + 1, "channel values must be finite (nan or inf found)")
+    return data, frame_time
 
 
 def _is_float_line(raw: str) -> bool:
@@ -779,6 +906,8 @@ def _is_float_line(raw: str) -> bool:
 
 
 def _bvh_forward_kinematics(joints: list[_BvhJoint], data: np.ndarray) -> torch.Tensor:
+    """(F, width) channel values -> (F, J, 3) positions in file units and axes (float64).
+    A position channel replaces the OFFSET on its axis."""
     frames = data.shape[0]
     values = torch.from_numpy(data)
     rotations, offsets = [], []
@@ -793,7 +922,7 @@ def _bvh_forward_kinematics(joints: list[_BvhJoint], data: np.ndarray) -> torch.
         offset = torch.tensor(joint.offset, dtype=torch.float64).repeat(frames, 1)
         for c, ch in zip(cols, joint.channels, strict=True):
             if ch.endswith("position"):
-                offset[:, "xyz".index(ch[0])] += values[:, c]
+                offset[:, "xyz".index(ch[0])] = values[:, c]
         if j == 0:
             root = offset
         offsets.append(offset)
@@ -804,3 +933,422 @@ def _bvh_forward_kinematics(joints: list[_BvhJoint], data: np.ndarray) -> torch.
         root,
         offset_frame="parent",
     )
+
+
+def _bvh_rest(joints: list[_BvhJoint]) -> torch.Tensor:
+    """(J, 3) rest pose: the OFFSETs chained with no rotation (file units and axes)."""
+    out: list[torch.Tensor] = []
+    for joint in joints:
+        offset = torch.tensor(joint.offset, dtype=torch.float64)
+        out.append(offset if joint.parent < 0 else out[joint.parent] + offset)
+    return torch.stack(out)
+
+
+# --------------------------------------------------------------------------- units and axes
+
+
+def choose_unit(height: float) -> tuple[str, float]:
+    """The unit (key of :data:`BVH_UNITS`) that makes a standing height of ``height`` file
+    units closest to :data:`TYPICAL_HEIGHT_M` (in log scale), and the height in metres."""
+    if not (math.isfinite(height) and height > 0):
+        raise ValueError(f"height must be positive and finite, got {height}")
+    unit = min(BVH_UNITS, key=lambda u: abs(math.log(height * BVH_UNITS[u] / TYPICAL_HEIGHT_M)))
+    return unit, height * BVH_UNITS[unit]
+
+
+def _joint_map(
+    joint_map: PathLike | JointMapFile | Mapping[str, str] | None,
+) -> JointMapFile | None:
+    if joint_map is None or isinstance(joint_map, JointMapFile):
+        return joint_map
+    if isinstance(joint_map, Mapping):
+        return JointMapFile(dict(joint_map))
+    if str(joint_map) == "":
+        return None
+    return load_joint_map(joint_map)
+
+
+def _check_options(units: str, up: str, jm: JointMapFile | None) -> tuple[str, str]:
+    """Resolve ``units``/``up`` against a joint map's; validate both."""
+    if units not in ("auto", *BVH_UNITS):
+        raise ValueError(f"units must be 'auto' or one of {tuple(BVH_UNITS)}, got {units!r}")
+    if up not in ("auto", *UP_ROTATIONS):
+        raise ValueError(f"up must be 'auto' or one of {tuple(UP_ROTATIONS)}, got {up!r}")
+    if jm is not None:
+        if jm.units is not None and jm.units not in BVH_UNITS:
+            raise DataError(f"joint map {jm.source}: units must be one of {tuple(BVH_UNITS)}")
+        if jm.up is not None and jm.up not in UP_ROTATIONS:
+            raise DataError(f"joint map {jm.source}: up must be one of {tuple(UP_ROTATIONS)}")
+    return units, up
+
+
+def _place(
+    path: Path,
+    raw: torch.Tensor,
+    names: Sequence[str],
+    parents: Sequence[int],
+    *,
+    fmt: str,
+    units: str,
+    up: str,
+    jm: JointMapFile | None,
+    source_fps: float,
+    source_frames: int,
+    file_unit: str | None = None,
+    mapping: RigMapping | None = None,
+    mapping_error: str | None = None,
+    rest: torch.Tensor | None = None,
+    notes: Sequence[str] = (),
+) -> tuple[torch.Tensor, MotionInfo]:
+    """Map ``raw`` (T, J, 3) file positions onto our joints (unless ``mapping`` or
+    ``mapping_error`` is given), find the up axis and the unit, and return metres-y-up
+    positions (float32) with their :class:`MotionInfo`."""
+    notes = list(notes)
+    geometry = raw if len(raw) else (rest[None] if rest is not None else raw)
+    error = mapping_error
+    if mapping is None and error is not None:
+        pass
+    elif mapping is None and len(geometry):
+        try:
+            mapping = match_skeleton(
+                names, parents, geometry, joint_map=jm.joints if jm is not None else None
+            )
+        except DataError as err:
+            error = f"{path}: {err}"
+            if jm is not None and jm.joints:
+                raise DataError(error) from None
+    elif mapping is None:
+        error = f"{path}: no frames to map"
+    poses = mapping.apply(geometry) if mapping is not None and len(geometry) else None
+    # Up axis.
+    if up != "auto":
+        up_axis, up_source = up, "given"
+    elif jm is not None and jm.up is not None:
+        up_axis, up_source = jm.up, f"joint map {jm.source}"
+    elif poses is not None:
+        up_axis, confidence = detect_up_axis(poses)
+        up_source = f"detected from the bone directions (confidence {confidence:.2f})"
+        if confidence < 0.7:
+            notes.append(f"the up axis is unclear (confidence {confidence:.2f}): set up=")
+    else:
+        up_axis, up_source = "y", "assumed (no human skeleton found to detect it)"
+    # Unit.
+    height_units = standing_height(poses) if poses is not None else None
+    if units != "auto":
+        unit, unit_source = units, "given"
+    elif jm is not None and jm.units is not None:
+        unit, unit_source = jm.units, f"joint map {jm.source}"
+    elif file_unit is not None:
+        unit, unit_source = file_unit, "file"
+    elif height_units is not None and height_units > 0:
+        unit, _ = choose_unit(height_units)
+        unit_source = f"detected from the standing height ({height_units:.4g} file units)"
+    else:
+        unit, unit_source = "cm", "assumed (no human skeleton found to measure)"
+    scale = BVH_UNITS[unit]
+    height_m = height_units * scale if height_units is not None else None
+    if height_m is not None and not HEIGHT_RANGE_M[0] <= height_m <= HEIGHT_RANGE_M[1]:
+        notes.append(
+            f"standing height {height_m:.2f} m in {unit} is outside a person's "
+            f"{HEIGHT_RANGE_M[0]}-{HEIGHT_RANGE_M[1]} m: check the unit (units=)"
+        )
+    rotation = torch.tensor(UP_ROTATIONS[up_axis], dtype=torch.float64)
+    positions = raw if up_axis == "y" else raw @ rotation.T
+    positions = positions * scale
+    if not torch.isfinite(positions).all():
+        raise _fail(path, None, "positions overflow (values too large)")
+    info = MotionInfo(
+        format=fmt,
+        unit=unit,
+        metres_per_unit=scale,
+        unit_source=unit_source,
+        up=up_axis,
+        up_source=up_source,
+        source_fps=source_fps,
+        source_frames=source_frames,
+        height_m=height_m,
+        mapping=mapping,
+        mapping_error=error,
+        notes=tuple(notes),
+    )
+    return positions.float(), info
+
+
+def load_bvh(
+    path: PathLike,
+    *,
+    fps: float | None = 30.0,
+    units: Units = "auto",
+    up: UpAxis = "auto",
+    joint_map: PathLike | JointMapFile | Mapping[str, str] | None = None,
+) -> Motion:
+    """Load a BVH file of any rig: (T, J, 3) joint positions in metres, y up, End Sites
+    included as ``<parent>_end``, subsampled to ``fps`` (None keeps all).
+
+    Args:
+        units: one file unit ("m", "cm", "mm", "in", "cmu"), or "auto" (detected; see the
+            module docstring).
+        up: the file's up axis ("y", "z", "-y", ...), or "auto" (detected).
+        joint_map: a YAML joint map (path), a loaded one or ``{our joint: expression}``
+            (:mod:`unpaired.data.rigs`); its ``units``/``up`` apply unless given here.
+
+    ``Motion.info`` reports the rig, the unit and up axis (and how they were chosen), the
+    standing height and the 17-joint mapping; a skeleton that cannot be mapped still loads
+    (``to_h36m17`` then raises the mapping error), unless a joint map was given.
+    """
+    path = Path(path)
+    jm = _joint_map(joint_map)
+    units, up = _check_options(units, up, jm)
+    lines = _read_lines(path)
+    joints, motion_line = _bvh_hierarchy(path, lines)
+    width = sum(len(j.channels) for j in joints)
+    data, frame_time = _bvh_frames(path, lines, motion_line, width)
+    source_fps = 1.0 / frame_time
+    step = _subsample_step(source_fps, fps)
+    raw = _bvh_forward_kinematics(joints, data[::step])
+    names = tuple(j.name for j in joints)
+    parents = tuple(j.parent for j in joints)
+    positions, info = _place(
+        path,
+        raw,
+        names,
+        parents,
+        fmt="bvh",
+        units=units,
+        up=up,
+        jm=jm,
+        source_fps=source_fps,
+        source_frames=len(data),
+        rest=_bvh_rest(joints),
+    )
+    return Motion(
+        positions=positions,
+        joint_names=names,
+        parents=parents,
+        fps=source_fps / step,
+        source=str(path),
+        info=info,
+    )
+
+
+# --------------------------------------------------------------------------- C3D
+
+#: Our joints from surface markers: CMU's 41-marker set (``LFWT/LBWT`` waist, ``LKNE``,
+#: ``LANK``, ``LSHO``, ``LELB``, ``LWRA/LWRB``, ``C7``, ``CLAV``, ``T10``, ``STRN``, head band
+#: ``LFHD/RFHD/LBHD/RBHD``), each entry a list of alternatives tried in order (the second:
+#: Vicon Plug-in Gait names, ``LASI/LPSI``...). Markers sit on the skin, so these are
+#: approximations of joint centres (a few cm): hips are pulled from the waist markers towards
+#: the pelvis centre and down towards the knee, shoulders from the acromion towards the
+#: elbow; neck and head top are placed along C7/CLAV -> head band. Not validated on real
+#: CMU C3D here (none in the development data); a joint map replaces any entry.
+C3D_MARKER_MAP: dict[str, tuple[str, ...]] = {
+    "pelvis": ("mean(LFWT, RFWT, LBWT, RBWT)", "mean(LASI, RASI, LPSI, RPSI)"),
+    "r_hip": (
+        "lerp(lerp(mean(LFWT, RFWT, LBWT, RBWT), mid(RFWT, RBWT), 0.7), RKNE, 0.2)",
+        "lerp(lerp(mean(LASI, RASI, LPSI, RPSI), mid(RASI, RPSI), 0.7), RKNE, 0.2)",
+    ),
+    "r_knee": ("RKNE",),
+    "r_ankle": ("RANK",),
+    "l_hip": (
+        "lerp(lerp(mean(LFWT, RFWT, LBWT, RBWT), mid(LFWT, LBWT), 0.7), LKNE, 0.2)",
+        "lerp(lerp(mean(LASI, RASI, LPSI, RPSI), mid(LASI, LPSI), 0.7), LKNE, 0.2)",
+    ),
+    "l_knee": ("LKNE",),
+    "l_ankle": ("LANK",),
+    "spine": ("mid(T10, STRN)",),
+    "thorax": ("mid(C7, CLAV)",),
+    "neck": ("lerp(mid(C7, CLAV), mean(LFHD, RFHD, LBHD, RBHD), 0.5)",),
+    "head": ("lerp(mid(C7, CLAV), mean(LFHD, RFHD, LBHD, RBHD), 1.3)",),
+    "l_shoulder": ("lerp(LSHO, LELB, 0.15)",),
+    "l_elbow": ("LELB",),
+    "l_wrist": ("mid(LWRA, LWRB)",),
+    "r_shoulder": ("lerp(RSHO, RELB, 0.15)",),
+    "r_elbow": ("RELB",),
+    "r_wrist": ("mid(RWRA, RWRB)",),
+}
+_C3D_UNITS = {"m": "m", "cm": "cm", "mm": "mm", "in": "in", "inch": "in", "inches": "in"}
+
+
+def _marker_mapping(
+    path: Path, labels: Sequence[str], jm: JointMapFile | None
+) -> tuple[RigMapping | None, str | None]:
+    """The marker map (the joint map's entries first, then :data:`C3D_MARKER_MAP`)."""
+    terms, words, why = [], [], []
+    user = jm.joints if jm is not None else {}
+    for ours in H36M17_JOINTS:
+        options = (user[ours],) if ours in user else C3D_MARKER_MAP[ours]
+        for text in options:
+            try:
+                t = parse_joint_expression(text, labels)
+            except ValueError as err:
+                last = str(err)
+                continue
+            terms.append(tuple(t.items()))
+            words.append(text + (" (joint map)" if ours in user else ""))
+            break
+        else:
+            if ours in user:
+                raise DataError(f"joint map {jm.source}: {ours}: {user[ours]!r}: {last}")  # type: ignore[union-attr]
+            why.append(f"{ours} ({options[0]}: {last})")
+            words.append("?")
+    if why:
+        matched = ", ".join(f"{j}={w}" for j, w in zip(H36M17_JOINTS, words, strict=True))
+        return None, (
+            f"{path}: cannot place {', '.join(why)} from the markers. Matched: {matched}. The "
+            f"file's {len(labels)} markers: {', '.join(labels)}. Name them in a joint map "
+            "(docs/POSE.md, 'Joint maps') and pass it with --set joint_map=FILE.yaml"
+        )
+    return RigMapping(tuple(labels), tuple(terms), tuple(words), {}, "c3d markers"), None
+
+
+def _fill_gaps(points: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, int]:
+    """Linear interpolation in time of invalid samples (F, M, 3); the ends hold the nearest
+    valid sample; markers never valid stay NaN. Returns the points and the count filled."""
+    out = points.copy()
+    frames = np.arange(points.shape[0])
+    filled = 0
+    for m in range(points.shape[1]):
+        ok = valid[:, m]
+        if ok.all() or not ok.any():
+            if not ok.any():
+                out[:, m] = np.nan
+            continue
+        for axis in range(3):
+            out[~ok, m, axis] = np.interp(frames[~ok], frames[ok], points[ok, m, axis])
+        filled += int((~ok).sum())
+    return out, filled
+
+
+def load_c3d(
+    path: PathLike,
+    *,
+    fps: float | None = 30.0,
+    units: Units = "auto",
+    up: UpAxis = "auto",
+    joint_map: PathLike | JointMapFile | Mapping[str, str] | None = None,
+) -> Motion:
+    """Load a C3D marker file (optional dependency ``c3d``): (T, M, 3) marker positions in
+    metres, y up, named by their labels without the subject prefix (``"07:LKNE"`` ->
+    ``"LKNE"``); ``parents`` are all -1 (markers have no hierarchy). The unit is the file's
+    ``POINT:UNITS`` unless ``units`` or the joint map's say otherwise; the up axis is detected
+    as for BVH; our joints come from :data:`C3D_MARKER_MAP` (or the joint map)."""
+    try:
+        import c3d
+    except ImportError:
+        raise DataError(
+            f"{path}: reading C3D needs the optional package c3d: pip install 'unpaired[c3d]'"
+        ) from None
+    path = Path(path)
+    jm = _joint_map(joint_map)
+    units, up = _check_options(units, up, jm)
+    if not path.is_file():
+        raise DataNotFoundError(f"{path}: file not found")
+    try:
+        with warnings.catch_warnings(), path.open("rb") as handle:
+            warnings.simplefilter("ignore")
+            reader = c3d.Reader(handle)
+            labels_raw = [str(s).strip() for s in reader.point_labels]
+            rate = float(reader.point_rate)
+            unit_param = reader.get("POINT:UNITS")
+            unit_text = unit_param.string_value.strip().lower() if unit_param is not None else ""
+            frames = [p[:, :4].copy() for _, p, _ in reader.read_frames()]
+    except DataError:
+        raise
+    except Exception as err:  # the c3d package raises bare errors on corrupt files
+        raise _fail(path, None, f"not a readable C3D file ({type(err).__name__}: {err})") from None
+    if not frames:
+        raise _fail(path, None, "no frames")
+    if not (math.isfinite(rate) and rate > 0):
+        raise _fail(path, None, f"POINT:RATE must be positive, got {rate}")
+    labels = [re.split(r"[:|]", s)[-1] or s for s in labels_raw]
+    data = np.stack(frames).astype(np.float64)  # (F, M, 4): x y z residual
+    if data.shape[1] != len(labels):
+        raise _fail(path, None, f"{data.shape[1]} points per frame but {len(labels)} labels")
+    step = _subsample_step(rate, fps)
+    data = data[::step]
+    valid = (data[..., 3] >= 0) & np.isfinite(data[..., :3]).all(-1)
+    points, filled = _fill_gaps(data[..., :3], valid)
+    notes = [f"{filled} missing marker samples filled by linear interpolation"] if filled else []
+    mapping, error = _marker_mapping(path, labels, jm)
+    if mapping is not None:
+        used = sorted({i for terms in mapping.terms for i, _ in terms})
+        never = [labels[i] for i in used if np.isnan(points[:, i]).all()]
+        if never:
+            mapping, error = None, f"{path}: markers {', '.join(never)} are never visible"
+    raw = torch.from_numpy(np.nan_to_num(points, nan=0.0))
+    file_unit = _C3D_UNITS.get(unit_text)
+    if file_unit is None and unit_text:
+        notes.append(f"POINT:UNITS {unit_text!r} not understood; unit detected instead")
+    positions, info = _place(
+        path,
+        raw,
+        tuple(labels),
+        (-1,) * len(labels),
+        fmt="c3d",
+        units=units,
+        up=up,
+        jm=jm,
+        source_fps=rate,
+        source_frames=len(frames),
+        file_unit=file_unit,
+        mapping=mapping,
+        mapping_error=error,
+        notes=notes,
+    )
+    return Motion(
+        positions=positions,
+        joint_names=tuple(labels),
+        parents=(-1,) * len(labels),
+        fps=rate / step,
+        source=str(path),
+        info=info,
+    )
+
+
+# --------------------------------------------------------------------------- any file
+
+
+def find_asf(amc: PathLike, listed: Sequence[PathLike] = ()) -> Path:
+    """The skeleton of an AMC take: a listed ASF in the same folder, else the folder's only
+    ASF, else ``<subject>.asf`` (CMU naming ``<subject>_<take>.amc``)."""
+    amc = Path(amc)
+    same = [Path(a) for a in listed if Path(a).parent == amc.parent]
+    if len(same) == 1:
+        return same[0]
+    found = sorted(amc.parent.glob("*.asf"))
+    if len(found) == 1:
+        return found[0]
+    named = amc.parent / f"{amc.stem.split('_')[0]}.asf"
+    if named.is_file():
+        return named
+    raise DataError(
+        f"{amc}: cannot tell which ASF skeleton it uses (found {len(found)} .asf files in "
+        f"{amc.parent}); name the .asf"
+    )
+
+
+MOTION_SUFFIXES = (".bvh", ".c3d", ".amc")
+
+
+def load_motion(
+    path: PathLike,
+    *,
+    fps: float | None = 30.0,
+    units: Units = "auto",
+    up: UpAxis = "auto",
+    joint_map: PathLike | JointMapFile | Mapping[str, str] | None = None,
+    asf: PathLike | None = None,
+) -> Motion:
+    """Load a ``.bvh``, ``.c3d`` or ``.amc`` file (the AMC's ASF: ``asf``, else
+    :func:`find_asf`). ``units``/``up``/``joint_map`` apply to BVH and C3D."""
+    path = Path(path).expanduser()
+    suffix = path.suffix.lower()
+    if suffix not in MOTION_SUFFIXES:
+        raise DataError(f"{path}: not a motion file (expected {', '.join(MOTION_SUFFIXES)})")
+    if not path.is_file():
+        raise DataNotFoundError(f"{path}: file not found")
+    if suffix == ".bvh":
+        return load_bvh(path, fps=fps, units=units, up=up, joint_map=joint_map)
+    if suffix == ".c3d":
+        return load_c3d(path, fps=fps, units=units, up=up, joint_map=joint_map)
+    return load_take(Path(asf) if asf is not None else find_asf(path), path, fps=fps)

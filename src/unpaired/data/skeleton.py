@@ -1,5 +1,6 @@
 """The one 17-joint skeleton of the library (Human3.6M order, as in VideoPose3D), forward
-kinematics, and named mappings from other skeletons (CMU ASF, BVH, 32-joint Human3.6M).
+kinematics, and named mappings from fixed skeletons (CMU ASF, 32-joint Human3.6M). BVH and
+C3D rigs of any naming are mapped by meaning in :mod:`unpaired.data.rigs`.
 
 Joint order (index: name, parent)::
 
@@ -17,15 +18,15 @@ Coordinate conventions (all positions in metres):
 
 - **World / mocap frame**: right-handed, **y up**. A person in the canonical orientation
   faces **+z**, so their left side is **+x**. CMU ASF/AMC is natively y up; Human3.6M
-  (z up) is converted on load by :mod:`unpaired.data.h36m`.
+  (z up) is converted on load by :mod:`unpaired.data.h36m`, BVH and C3D files by
+  :mod:`unpaired.data.mocap` (up axis detected).
 - **Camera frame** (used by :mod:`unpaired.renderers.projection` and
   :mod:`unpaired.data.pose2d`): OpenCV convention, x right, **y down**, z forward (depth);
   pixels ``u = f X / Z + c_x``, ``v = f Y / Z + c_y`` (AIGN Eq. 2).
 
 Mappings (:data:`MAPPINGS`) say, for every one of the 17 joints, which source joints it is
 taken from: a tuple of source joint names whose positions are averaged (usually one).
-Source names are matched after dropping any namespace prefix (``"mixamorig:Hips"`` ->
-``"Hips"``).
+Source names are matched after dropping any namespace prefix (``"07:root"`` -> ``"root"``).
 """
 
 from __future__ import annotations
@@ -171,62 +172,10 @@ FROM_H36M32: JointMapping = _mapping(
     r_wrist="RightHand",
 )
 
-#: BVH from the CMU conversion (Hips, LHipJoint, LeftUpLeg, LeftLeg, LeftFoot, LowerBack,
-#: Spine, Spine1, Neck, Neck1, Head, LeftShoulder, LeftArm, LeftForeArm, LeftHand, ...).
-#: A BVH joint sits at the *start* of its segment, and the parser names End Sites
-#: ``<parent>_end``. Same anatomical choices as :data:`FROM_CMU_ASF`: spine = midpoint of
-#: ``Spine`` and ``Spine1`` (the ends of lowerback/upperback); thorax = ``Neck``; neck =
-#: ``Head`` (the end of the upper neck); head = ``Head_end`` (top of the head).
-FROM_BVH_CMU: JointMapping = _mapping(
-    pelvis="Hips",
-    r_hip="RightUpLeg",
-    r_knee="RightLeg",
-    r_ankle="RightFoot",
-    l_hip="LeftUpLeg",
-    l_knee="LeftLeg",
-    l_ankle="LeftFoot",
-    spine=("Spine", "Spine1"),
-    thorax="Neck",
-    neck="Head",
-    head="Head_end",
-    l_shoulder="LeftArm",
-    l_elbow="LeftForeArm",
-    l_wrist="LeftHand",
-    r_shoulder="RightArm",
-    r_elbow="RightForeArm",
-    r_wrist="RightHand",
-)
-
-#: BVH in the Mixamo / MotionBuilder naming (Hips, Spine, Spine1, Spine2, Neck, Head,
-#: HeadTop_End, LeftShoulder, LeftArm, ...; a ``mixamorig:`` prefix is dropped). Choices:
-#: spine = ``Spine1`` (the middle of the three spine joints); thorax = ``Neck``; neck =
-#: ``Head`` (the head joint sits on top of the neck); head = ``HeadTop_End``.
-FROM_BVH_MIXAMO: JointMapping = _mapping(
-    pelvis="Hips",
-    r_hip="RightUpLeg",
-    r_knee="RightLeg",
-    r_ankle="RightFoot",
-    l_hip="LeftUpLeg",
-    l_knee="LeftLeg",
-    l_ankle="LeftFoot",
-    spine="Spine1",
-    thorax="Neck",
-    neck="Head",
-    head="HeadTop_End",
-    l_shoulder="LeftArm",
-    l_elbow="LeftForeArm",
-    l_wrist="LeftHand",
-    r_shoulder="RightArm",
-    r_elbow="RightForeArm",
-    r_wrist="RightHand",
-)
-
 #: Every named mapping; :func:`mapping_for` tries them in this order.
 MAPPINGS: dict[str, JointMapping] = {
     "cmu_asf": FROM_CMU_ASF,
     "h36m32": FROM_H36M32,
-    "bvh_cmu": FROM_BVH_CMU,
-    "bvh_mixamo": FROM_BVH_MIXAMO,
 }
 
 
@@ -245,7 +194,7 @@ def mapping_for(joint_names: Sequence[str]) -> str:
             return key
     raise DataError(
         f"no joint mapping fits a skeleton with joints {sorted(names)[:8]}...; "
-        f"known skeletons: {', '.join(MAPPINGS)}"
+        f"known skeletons: {', '.join(MAPPINGS)} (BVH and C3D rigs are matched by meaning: unpaired.data.rigs)"
     )
 
 

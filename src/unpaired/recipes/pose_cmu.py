@@ -20,7 +20,9 @@ Protocol (the Human3.6M protocol of the paper, transposed to the CMU data we hav
   ``val_takes`` of subject 02, retargeted to a new body (bone lengths scaled by fixed
   factors ~ N(1, 0.06)), and those takes leave the training set.
 - ``--set test_files=a.amc,b.bvh`` evaluates on any ASF/AMC (the ASF is the one listed,
-  else the only ``.asf`` in the AMC's folder, else ``<subject>.asf``) or BVH files.
+  else the only ``.asf`` in the AMC's folder, else ``<subject>.asf``), BVH or C3D files
+  (unit and up axis detected, ``--set bvh_units=`` overrides; ``--set joint_map=FILE.yaml``
+  for rigs the joint rules cannot read).
 """
 
 from __future__ import annotations
@@ -32,7 +34,14 @@ from typing import ClassVar, Literal
 
 import torch
 
-from unpaired.data.mocap import list_subjects, list_takes, load_bvh, load_subject, load_take
+from unpaired.data.mocap import (
+    list_subjects,
+    list_takes,
+    load_bvh,
+    load_c3d,
+    load_subject,
+    load_take,
+)
 from unpaired.errors import ConfigError, DataError, DataNotFoundError
 from unpaired.recipes._pose import (
     LABELS,
@@ -59,8 +68,9 @@ PAPER_RATIOS = (79.0 / 88.6, 79.0 / 128.9)
 class Config:
     train_subjects: tuple[str, ...] = ("01", "02")
     test_subject: str = "03"
-    test_files: tuple[str, ...] = ()  # ASF/AMC or BVH files to test on instead
-    bvh_units: Literal["m", "cm", "mm", "in"] = "cm"  # what one BVH file unit is
+    test_files: tuple[str, ...] = ()  # ASF/AMC, BVH or C3D files to test on instead
+    bvh_units: Literal["auto", "m", "cm", "mm", "in", "cmu"] = "auto"  # one BVH/C3D unit
+    joint_map: str = ""  # YAML joint map for BVH/C3D rigs the rules cannot read (docs/POSE.md)
     fps: float = 30.0
     split: Literal["test", "validation"] = "test"
     val_takes: tuple[str, ...] = ("02_01", "02_03", "02_05", "02_07", "02_09")
@@ -108,12 +118,14 @@ def _asf_for(amc: Path, listed: Sequence[Path]) -> Path:
     )
 
 
-def load_test_files(paths: Sequence[str], *, fps: float, bvh_units: str) -> dict[str, torch.Tensor]:
-    """``{take name: (T, 17, 3) poses}`` of ASF/AMC and BVH files (``test_files``)."""
+def load_test_files(
+    paths: Sequence[str], *, fps: float, bvh_units: str, joint_map: str = ""
+) -> dict[str, torch.Tensor]:
+    """``{take name: (T, 17, 3) poses}`` of ASF/AMC, BVH and C3D files (``test_files``)."""
     files = [Path(p).expanduser() for p in paths]
     for f in files:
-        if f.suffix.lower() not in (".amc", ".asf", ".bvh"):
-            raise ConfigError(f"test_files: {f} is not an .amc, .asf or .bvh file")
+        if f.suffix.lower() not in (".amc", ".asf", ".bvh", ".c3d"):
+            raise ConfigError(f"test_files: {f} is not an .amc, .asf, .bvh or .c3d file")
         if not f.is_file():
             raise DataNotFoundError(f"test_files: {f} not found")
     listed_asf = [f for f in files if f.suffix.lower() == ".asf"]
@@ -121,8 +133,9 @@ def load_test_files(paths: Sequence[str], *, fps: float, bvh_units: str) -> dict
     for f in files:
         if f.suffix.lower() == ".asf":
             continue
-        if f.suffix.lower() == ".bvh":
-            motion = load_bvh(f, fps=fps, units=bvh_units)  # type: ignore[arg-type]
+        if f.suffix.lower() in (".bvh", ".c3d"):
+            load = load_bvh if f.suffix.lower() == ".bvh" else load_c3d
+            motion = load(f, fps=fps, units=bvh_units, joint_map=joint_map or None)  # type: ignore[arg-type]
         else:
             motion = load_take(_asf_for(f, listed_asf), f, fps=fps)
         poses = motion.to_h36m17()
@@ -158,7 +171,9 @@ def _split(cfg: Config, ctx: RunContext) -> tuple[torch.Tensor, dict[str, torch.
         return torch.cat(poses), test, described
     poses = torch.cat([_stack(takes) for takes in train.values()])
     if cfg.test_files:
-        test = load_test_files(cfg.test_files, fps=cfg.fps, bvh_units=cfg.bvh_units)
+        test = load_test_files(
+            cfg.test_files, fps=cfg.fps, bvh_units=cfg.bvh_units, joint_map=cfg.joint_map
+        )
         return poses, test, f"test files: {', '.join(test)}"
     if cfg.test_subject in cfg.train_subjects:
         raise ConfigError(f"test_subject {cfg.test_subject} is also a training subject")
