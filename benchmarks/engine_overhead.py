@@ -6,17 +6,25 @@ The engine adds its per-step reseeding, loss/gradient finiteness check, progress
 logging bookkeeping. Runs alternate (engine, bare, engine, bare, ...) so that machine
 noise hits both alike; the figure is the ratio of medians.
 
-    python benchmarks/engine_overhead.py [--repeats 7] [--steps 300]
+    python benchmarks/engine_overhead.py [--repeats 7] [--steps 300] [--compare OLD_LOOP.py]
 
-Writes ``benchmarks/results/engine_overhead.json``.
+``--compare`` also times the ``fit`` of another version of ``unpaired/engine/loop.py``
+in the same alternation (e.g. the code before a change:
+``git show REV:src/unpaired/engine/loop.py > /tmp/old_loop.py``), so that a change to the
+engine is measured side by side with its predecessor. ``--clock process``
+times each run by this process's CPU time instead of wall time: on a machine busy with
+other work, waiting for a core then counts for neither loop. Writes
+``benchmarks/results/engine_overhead.json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -26,6 +34,8 @@ from torch import nn
 from unpaired.engine import Task, TensorSampler, TrainConfig, Unpaired, fit, make_fabric
 
 DIM, HIDDEN, BATCH = 64, 256, 128
+CLOCKS = {"wall": time.perf_counter, "process": time.process_time}
+_clock = CLOCKS["wall"]
 
 
 def mlp(out: int) -> nn.Module:
@@ -93,7 +103,7 @@ def bare(kind: str, steps: int) -> float:
         opt_g = torch.optim.Adam(task.gen.parameters(), lr=1e-3, betas=(0.5, 0.999))
         opt_c = torch.optim.Adam(task.critic.parameters(), lr=1e-3, betas=(0.5, 0.999))
     g = torch.Generator().manual_seed(0)
-    t0 = time.perf_counter()
+    t0 = _clock()
     for _ in range(steps):
         if kind == "regression":
             loss = task.generator_losses(data.sample(g))["mse"]
@@ -109,18 +119,35 @@ def bare(kind: str, steps: int) -> float:
             opt_g.zero_grad(set_to_none=True)
             gloss.backward()
             opt_g.step()
-    return steps / (time.perf_counter() - t0)
+    return steps / (_clock() - t0)
 
 
-def engine(kind: str, steps: int, fabric, *, check_finite: bool) -> float:
+def engine(kind: str, steps: int, fabric, *, check_finite: bool, loop=None) -> float:
+    """Steps/s of ``fit`` (of ``loop``, another version of the loop module, if given)."""
     torch.manual_seed(0)
     task = Regression() if kind == "regression" else GAN()
-    cfg = TrainConfig(
+    config_cls, fit_fn = (TrainConfig, fit) if loop is None else (loop.TrainConfig, loop.fit)
+    cfg = config_cls(
         steps=steps, lr=1e-3, log_every=50, checkpoint_every=10**9, check_finite=check_finite
     )
-    t0 = time.perf_counter()
-    fit(task, _data(kind), cfg, fabric=fabric, progress=False)
-    return steps / (time.perf_counter() - t0)
+    t0 = _clock()
+    fit_fn(task, _data(kind), cfg, fabric=fabric, progress=False)
+    return steps / (_clock() - t0)
+
+
+def _time(what: str, kind: str, steps: int, fabric, old) -> float:
+    if what == "bare":
+        return bare(kind, steps)
+    check = what != "engine_no_check"
+    return engine(kind, steps, fabric, check_finite=check, loop=old if what == "compared" else None)
+
+
+def _load_loop(path: Path):
+    spec = importlib.util.spec_from_file_location("_compared_loop", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 
 def main() -> None:
@@ -133,19 +160,31 @@ def main() -> None:
     ap.add_argument(
         "--out", type=Path, default=Path(__file__).parent / "results" / "engine_overhead.json"
     )
+    ap.add_argument(
+        "--compare", type=Path, default=None, help="another loop.py to time side by side"
+    )
+    ap.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="wall time, or this process's CPU time (robust to other load on the machine)",
+    )
     args = ap.parse_args()
+    global _clock
+    _clock = CLOCKS[args.clock]
     torch.set_num_threads(args.threads)
     fabric = make_fabric(1, accelerator="cpu")
     fabric.launch()
+    old = None if args.compare is None else _load_loop(args.compare)
     results = {}
     for kind in ("regression", "gan"):
-        runs: dict[str, list[float]] = {"bare": [], "engine": [], "engine_no_check": []}
-        engine(kind, 20, fabric, check_finite=True)  # warm-up
-        bare(kind, 20)
+        timed = ["engine", "bare", "engine_no_check"] + ([] if old is None else ["compared"])
+        runs: dict[str, list[float]] = {k: [] for k in timed}
+        for k in timed:  # warm-up
+            _time(k, kind, 20, fabric, old)
         for _ in range(args.repeats):
-            runs["engine"].append(engine(kind, args.steps, fabric, check_finite=True))
-            runs["bare"].append(bare(kind, args.steps))
-            runs["engine_no_check"].append(engine(kind, args.steps, fabric, check_finite=False))
+            for k in timed:
+                runs[k].append(_time(k, kind, args.steps, fabric, old))
         med = {k: statistics.median(v) for k, v in runs.items()}
         results[kind] = {
             "steps_per_s_median": med,
@@ -153,11 +192,19 @@ def main() -> None:
             "ratio_engine_over_bare": med["engine"] / med["bare"],
             "ratio_engine_no_check_over_bare": med["engine_no_check"] / med["bare"],
         }
-        print(
+        line = (
             f"{kind:10s} bare {med['bare']:.0f} it/s  engine {med['engine']:.0f} it/s "
             f"(ratio {med['engine'] / med['bare']:.3f}; without finiteness check "
             f"{med['engine_no_check'] / med['bare']:.3f})"
         )
+        if old is not None:
+            results[kind]["ratio_compared_over_bare"] = med["compared"] / med["bare"]
+            results[kind]["ratio_engine_over_compared"] = med["engine"] / med["compared"]
+            line += (
+                f"; compared loop {med['compared']:.0f} it/s "
+                f"(ratio {med['compared'] / med['bare']:.3f})"
+            )
+        print(line)
     payload = {
         "benchmark": "engine_overhead",
         "goal": "ratio_engine_over_bare >= 0.95",
@@ -165,7 +212,9 @@ def main() -> None:
         "steps_per_run": args.steps,
         "repeats": args.repeats,
         "torch_threads": args.threads,
+        "clock": args.clock,
         "torch": torch.__version__,
+        "compared_loop": None if args.compare is None else str(args.compare),
         "machine": platform.processor() or platform.machine(),
         "results": results,
     }

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +13,10 @@ from typer.testing import CliRunner
 from unpaired import __version__
 from unpaired.cli import app
 from unpaired.engine import read_log
+from unpaired.errors import ConfigError
 
 runner = CliRunner()
+FAULTS = Path(__file__).parent / "engine" / "_faults.py"  # runs the CLI with a fault injected
 SMALL = [
     "--set",
     "train.steps=40",
@@ -60,6 +61,11 @@ def test_version_and_recipes() -> None:
         (["run", "align-toy", "--set", "angle_deg"], "--set expects key=value"),
         (["run", "align-toy", "--devices", "0"], "devices must be >= 1"),
         (["run", "align-toy", "--precision", "8-bit"], "precision must be one of"),
+        (["run", "align-toy", "--num-nodes", "0"], "num_nodes must be >= 1, got 0"),
+        (
+            ["run", "align-toy", "--strategy", "deepspeed"],
+            "strategy must be one of ddp, fsdp; got 'deepspeed'",
+        ),
         (["run", "align-toy", "--max-minutes", "0"], "--max-minutes must be > 0"),
         (["run", "align-toy", "--threads", "0"], "--threads must be >= 1"),
         (
@@ -76,6 +82,32 @@ def test_user_errors_exit_2_with_one_line(args: list[str], needle: str, tmp_path
     assert res.exit_code == 2
     assert needle in _one_error_line(res)
     assert not (tmp_path / "never-written").exists()
+
+
+def test_devices_nodes_and_strategy_reach_fabric(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lightning_fabric.strategies import ModelParallelStrategy
+
+    from unpaired.recipes import runner as runner_module
+
+    made, real = [], runner_module.make_fabric
+
+    def make_and_stop(*args, **kwargs):  # the real Fabric, not launched (no processes)
+        made.append(real(*args, **kwargs))
+        raise ConfigError("stopped before launching")
+
+    monkeypatch.setattr(runner_module, "make_fabric", make_and_stop)
+    out = tmp_path / "never-written"
+    res = _invoke(
+        "run", "align-toy", "--devices", "2", "--num-nodes", "3", "--strategy", "fsdp",
+        "--out", str(out),
+    )  # fmt: skip
+    assert res.exit_code == 2 and "stopped before launching" in _one_error_line(res)
+    (fabric,) = made
+    assert isinstance(fabric.strategy, ModelParallelStrategy)
+    assert fabric.strategy.num_nodes == 3 and fabric.strategy.num_processes == 2
+    assert not out.exists()
 
 
 def test_data_check_real_and_empty_dirs(shared_data: Path, tmp_path: Path) -> None:
@@ -166,9 +198,10 @@ def test_killed_run_resumes_bitwise_identical(tmp_path: Path) -> None:
     cmd = [sys.executable, "-m", "unpaired.cli", "run", "align-toy", *SMALL]
     ref = subprocess.run([*cmd, "--out", str(tmp_path / "ref")], capture_output=True, text=True)
     assert ref.returncode == 0, ref.stderr
-    env = dict(os.environ, UNPAIRED_FAULT_AT_STEP="31:KILL")  # after the step-20 checkpoint
+    # The same CLI with a SIGKILL right after step 31 (after the step-20 checkpoint).
+    faulty = [sys.executable, str(FAULTS), "31:KILL", "run", "align-toy", *SMALL]
     killed = subprocess.run(
-        [*cmd, "--out", str(tmp_path / "run")], capture_output=True, text=True, env=env
+        [*faulty, "--out", str(tmp_path / "run")], capture_output=True, text=True
     )
     assert killed.returncode == -9
     resumed = subprocess.run(

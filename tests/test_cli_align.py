@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from unpaired.cli import app
-from unpaired.engine.loop import FAULT_ENV
+
+sys.path.insert(0, str(Path(__file__).parent / "engine"))
+from _faults import fault_at
 
 runner = CliRunner()
 
@@ -144,7 +148,7 @@ def test_help_lists_every_distance_and_transform() -> None:
 
 
 def test_interrupted_alignment_resumes_bitwise_identical(
-    clouds: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    clouds: tuple[Path, Path], tmp_path: Path
 ) -> None:
     a, b = clouds
     cmd = ["align", str(a), str(b), "--distance", "adversarial", "--steps", "40", "--no-progress"]
@@ -152,10 +156,9 @@ def test_interrupted_alignment_resumes_bitwise_identical(
     assert ref.exit_code == 0, ref.output
     # SIGTERM to this very process right after step 25 (after the step-20 checkpoint): the
     # engine's handler turns it into the one-line "interrupted" error, exit 128 + 15.
-    monkeypatch.setenv(FAULT_ENV, "25:TERM")
-    killed = _invoke(*cmd, "--out", str(tmp_path / "run"))
+    with fault_at(25, signal.SIGTERM):
+        killed = _invoke(*cmd, "--out", str(tmp_path / "run"))
     assert killed.exit_code == 143 and "continue with --resume" in killed.stderr
-    monkeypatch.delenv(FAULT_ENV)
     resumed = _invoke(*cmd, "--out", str(tmp_path / "run"), "--resume")
     assert resumed.exit_code == 0, resumed.output
     np.testing.assert_array_equal(

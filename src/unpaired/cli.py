@@ -109,8 +109,17 @@ def run_cmd(
         Path | None, typer.Option("--config", help="YAML file of config overrides.")
     ] = None,
     devices: Annotated[
-        int, typer.Option("--devices", help="Number of devices (processes); >1 uses DDP.")
+        int,
+        typer.Option("--devices", help="Devices (processes) per machine; >1 trains in parallel."),
     ] = 1,
+    num_nodes: Annotated[
+        int,
+        typer.Option("--num-nodes", help="Machines; under torchrun or SLURM (see docs/ENGINE.md)."),
+    ] = 1,
+    strategy: Annotated[
+        str,
+        typer.Option("--strategy", help="ddp or fsdp, used when devices x nodes > 1."),
+    ] = "ddp",
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     precision: Annotated[
         str, typer.Option("--precision", help="32-true, 64-true, bf16-mixed or 16-mixed (GPU).")
@@ -145,6 +154,8 @@ def run_cmd(
         overrides=parse_assignments(set_ or []),
         config_file=config,
         devices=devices,
+        num_nodes=num_nodes,
+        strategy=strategy,  # type: ignore[arg-type]
         seed=seed,
         precision=precision,  # type: ignore[arg-type]
         resume=resume,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -8,11 +9,12 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _faults import fault_at
 from _toy import ToyGAN, strip_time, toy_data
 
 from unpaired.engine import Interrupted, Task, TensorSampler, TrainConfig, fit, read_log
 from unpaired.engine import checkpoint as ckpt
-from unpaired.engine.loop import FAULT_ENV
+from unpaired.engine.loop import STEP_HOOKS
 from unpaired.errors import ConfigError, NonFiniteError
 
 CFG = TrainConfig(steps=60, n_critic=2, lr=1e-2, log_every=5, eval_every=10, checkpoint_every=25)
@@ -60,18 +62,14 @@ def test_same_seed_same_result_and_different_seed_differs(tmp_path: Path) -> Non
     assert not torch.equal(a.gen[0].weight, c.gen[0].weight)
 
 
-def test_resume_after_sigterm_is_bitwise_identical(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_resume_after_sigterm_is_bitwise_identical(tmp_path: Path) -> None:
     ref = _task()
     ref_res = fit(ref, toy_data(), CFG, out=tmp_path / "ref", seed=7, progress=False)
 
-    monkeypatch.setenv(FAULT_ENV, "37:TERM")
-    with pytest.raises(Interrupted) as info:
+    with fault_at(37, signal.SIGTERM), pytest.raises(Interrupted) as info:
         fit(_task(), toy_data(), CFG, out=tmp_path / "run", seed=7, progress=False)
     assert info.value.step == 37 and info.value.exit_code == 143
     assert ckpt.load(tmp_path / "run/checkpoints/model/last.pt")["step"] == 37
-    monkeypatch.delenv(FAULT_ENV)
 
     resumed = _task(init_seed=99)  # different init: everything must come from the checkpoint
     res = fit(resumed, toy_data(), CFG, out=tmp_path / "run", seed=7, resume=True, progress=False)
@@ -177,3 +175,66 @@ def test_bad_train_config_values_are_config_errors() -> None:
     ):
         with pytest.raises(ConfigError):
             TrainConfig(**kwargs)
+
+
+class _Recording(ToyGAN):
+    """Records the order of the engine's calls: ("start", k), "critic", "gen"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list = []
+
+    def on_step_start(self, step: int) -> None:
+        self.calls.append(("start", step))
+
+    def critic_losses(self, batch):
+        self.calls.append("critic")
+        return super().critic_losses(batch)
+
+    def generator_losses(self, batch):
+        self.calls.append("gen")
+        return super().generator_losses(batch)
+
+
+def test_on_step_start_precedes_each_step_and_continues_after_resume(tmp_path: Path) -> None:
+    cfg = TrainConfig(steps=6, n_critic=2, checkpoint_every=100)
+    task = _Recording()
+    with fault_at(4, signal.SIGTERM), pytest.raises(Interrupted):
+        fit(task, toy_data(), cfg, out=tmp_path, progress=False)
+    one_step = ["critic", "critic", "gen"]
+    assert task.calls == [x for k in range(1, 5) for x in [("start", k), *one_step]]
+    resumed = _Recording()
+    fit(resumed, toy_data(), cfg, out=tmp_path, resume=True, progress=False)
+    assert resumed.calls == [x for k in (5, 6) for x in [("start", k), *one_step]]
+
+
+def test_default_configure_optimizers_is_adam_per_player_with_its_lr() -> None:
+    task = ToyGAN()
+    opts = task.configure_optimizers(TrainConfig(lr=1e-3, critic_lr=4e-3, betas=(0.0, 0.9)))
+    assert set(opts) == {"generator", "critic"}
+    assert all(isinstance(o, torch.optim.Adam) for o in opts.values())
+    assert opts["generator"].param_groups[0]["lr"] == 1e-3
+    assert opts["critic"].param_groups[0]["lr"] == 4e-3
+    assert opts["critic"].param_groups[0]["betas"] == (0.0, 0.9)
+    for player, params in (("generator", task.gen), ("critic", task.critic)):
+        got = {id(p) for p in opts[player].param_groups[0]["params"]}
+        assert got == {id(p) for p in params.parameters()}, player
+
+
+def test_configure_optimizers_missing_a_player_is_a_config_error() -> None:
+    class GeneratorOnly(ToyGAN):
+        def configure_optimizers(self, config):
+            return {"generator": torch.optim.SGD(self.generator_parameters(), lr=0.1)}
+
+    with pytest.raises(ConfigError, match=r"optimizers for \['critic'\]"):
+        fit(GeneratorOnly(), toy_data(), TrainConfig(steps=1), progress=False)
+
+
+def test_a_step_hook_sees_every_step_of_every_fit() -> None:
+    seen: list[tuple[str, int]] = []
+    STEP_HOOKS.append(lambda name, step: seen.append((name, step)))
+    try:
+        fit(_task(), toy_data(), TrainConfig(steps=3), name="a", progress=False)
+    finally:
+        STEP_HOOKS.clear()
+    assert seen == [("a", 1), ("a", 2), ("a", 3)]

@@ -1,13 +1,15 @@
 """The one training loop (on Lightning Fabric) used by every model of the library.
 
-Each step: ``n_critic`` critic updates (two-player tasks only), then one generator
-update, each on a freshly sampled batch and with its own optimizer. Around that:
+Each step ``k``: reseed every RNG from ``(seed, k)``, ``task.on_step_start(k)``, then
+``n_critic`` critic updates (two-player tasks only) and one generator update, each on a
+freshly sampled batch and with its own optimizer; then log/evaluate, then checkpoint or
+stop. :func:`_fit` reads in that order; the updates live in :mod:`unpaired.engine.players`.
+Around that:
 
-* **Devices** via Fabric (``devices``, ``precision``; several devices use DDP over
-  gloo/NCCL). Gradients are averaged across ranks with one flattened all-reduce per
-  update, so tasks stay plain modules (no DDP wrapper, no "unused parameter" issues
-  when the two players alternate), and the parameters stay identical on every rank
-  (checked at the end of training).
+* **Devices** via Fabric (:mod:`unpaired.engine.devices`: ``devices``, ``num_nodes``,
+  ``precision``, ``strategy``). Gradients are averaged across ranks with one flattened
+  all-reduce per update, so tasks stay plain modules, and the parameters stay identical
+  on every rank (checked at the end of training).
 * **Exact resume**: randomness is reseeded from ``(seed, step)`` every step
   (:mod:`unpaired.engine.rng`), so a checkpoint only needs the weights, optimizer
   states and logged history; a run killed at step k and resumed ends bitwise-identical
@@ -21,17 +23,15 @@ update, each on a freshly sampled batch and with its own optimizer. Around that:
 
 from __future__ import annotations
 
-import dataclasses
-import math
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from lightning_fabric import Fabric
@@ -39,19 +39,31 @@ from torch import nn
 
 from unpaired.engine import checkpoint as ckpt
 from unpaired.engine.data import BatchSource
+from unpaired.engine.devices import Precision, Strategy, check_device_options, make_fabric
+from unpaired.engine.fsdp import ShardedPlayers, is_sharded
 from unpaired.engine.logging import TIME_PREFIX, RunLogger
+from unpaired.engine.players import Players
 from unpaired.engine.progress import TrainingProgress
-from unpaired.engine.rng import seed_step, step_generator
 from unpaired.engine.task import Task
-from unpaired.errors import ConfigError, NonFiniteError, UnpairedError
+from unpaired.errors import ConfigError, UnpairedError
 
-Precision = Literal["32-true", "64-true", "bf16-mixed", "16-mixed"]
+__all__ = [
+    "STEP_HOOKS",
+    "FitResult",
+    "Interrupted",
+    "Precision",
+    "Strategy",
+    "TrainConfig",
+    "check_device_options",
+    "fit",
+    "make_fabric",
+]
 
-_FUSED_CHECK = getattr(torch, "_amp_foreach_non_finite_check_and_unscale_", None)
-
-#: Fault injection for tests and drills: "K" or "K:TERM" | "K:INT" | "K:KILL" sends that
-#: signal to this process right after step K (of every fit, on rank 0).
-FAULT_ENV = "UNPAIRED_FAULT_AT_STEP"
+#: Debug hook, empty in production: every ``hook(name, step)`` here runs on every rank
+#: after each training step (after that step's checkpoint, before the stop check).
+#: Tests install fault injectors in it (``tests/engine/_faults.py``) to signal or kill a
+#: run at a chosen step; a hook may also raise to stop training.
+STEP_HOOKS: list[Callable[[str, int], None]] = []
 
 
 @dataclass(frozen=True)
@@ -116,30 +128,6 @@ class Interrupted(UnpairedError):
         )
 
 
-def check_device_options(devices: int, precision: str, accelerator: str = "auto") -> str:
-    """Validate ``devices``/``precision``; returns the concrete accelerator name."""
-    if devices < 1:
-        raise ConfigError(f"devices must be >= 1, got {devices}")
-    if precision not in ("32-true", "64-true", "bf16-mixed", "16-mixed"):
-        raise ConfigError(
-            f"precision must be one of 32-true, 64-true, bf16-mixed, 16-mixed; got {precision!r}"
-        )
-    if accelerator == "auto":
-        accelerator = "cuda" if torch.cuda.is_available() else "cpu"
-    if precision == "16-mixed" and accelerator == "cpu":
-        raise ConfigError("precision 16-mixed needs a GPU; use bf16-mixed on CPU")
-    return accelerator
-
-
-def make_fabric(
-    devices: int = 1, *, precision: Precision = "32-true", accelerator: str = "auto"
-) -> Fabric:
-    """A Fabric for ``devices`` processes (DDP when more than one). Call ``.launch()``."""
-    accelerator = check_device_options(devices, precision, accelerator)
-    strategy = "ddp" if devices > 1 else "auto"
-    return Fabric(accelerator=accelerator, devices=devices, strategy=strategy, precision=precision)
-
-
 class _Stop:
     """Why training must stop after the current step (signal or time budget)."""
 
@@ -163,182 +151,6 @@ def _catch_signals(stop: _Stop) -> Iterator[None]:
     finally:
         for s, h in old.items():
             signal.signal(s, h)
-
-
-def _fault() -> tuple[int, int] | None:
-    spec = os.environ.get(FAULT_ENV)
-    if not spec:
-        return None
-    step, _, sig = spec.partition(":")
-    return int(step), getattr(signal, f"SIG{sig or 'TERM'}")
-
-
-def _optimizers(
-    task: Task, config: TrainConfig, params: dict[str, list[nn.Parameter]]
-) -> dict[str, torch.optim.Optimizer]:
-    custom = getattr(task, "configure_optimizers", None)
-    if custom is not None:
-        opts = custom(config)
-        missing = {k for k, p in params.items() if p} - set(opts)
-        if missing:
-            raise ConfigError(f"configure_optimizers must return optimizers for {sorted(missing)}")
-        return opts
-    lrs = {"generator": config.lr, "critic": config.critic_lr or config.lr}
-    return {
-        k: torch.optim.Adam(p, lr=lrs[k], betas=config.betas, weight_decay=config.weight_decay)
-        for k, p in params.items()
-        if p
-    }
-
-
-class _Trainer:
-    def __init__(self, fabric: Fabric, task: Task, config: TrainConfig, name: str) -> None:
-        self.fabric = fabric
-        self.task = task
-        self.config = config
-        self.name = name
-        self.world = fabric.world_size
-        self.rank = fabric.global_rank
-        self.precision = fabric.strategy.precision
-        self.params = {"generator": task.generator_parameters(), "critic": task.critic_parameters()}
-        if not self.params["generator"] and not self.params["critic"]:
-            raise ConfigError(f"task '{name}' has no trainable parameters")
-        self.optimizers = _optimizers(task, config, self.params)
-        # Only fp16 AMP needs a GradScaler; every other precision steps the raw optimizers.
-        self.scaler = getattr(self.precision, "scaler", None)
-        self._found = torch.zeros(1, device=fabric.device)
-        self._one = torch.ones(1, device=fabric.device)
-        plain = fabric.device.type == "cpu" and type(self.precision).__name__ == "Precision"
-        self.prepare = (
-            (lambda b: b)
-            if plain
-            else (lambda b: self.precision.convert_input(fabric.to_device(b)))
-        )
-
-    # -- one update -------------------------------------------------------------------
-    def update(self, player: str, losses: dict[str, torch.Tensor], step: int) -> torch.Tensor:
-        if not losses:
-            raise UnpairedError(f"task '{self.name}' returned no {player} losses")
-        params = self.params[player]
-        opt = self.optimizers[player]
-        total = (
-            torch.stack([v.float() for v in losses.values()]).sum()
-            if len(losses) > 1
-            else next(iter(losses.values()))
-        )
-        opt.zero_grad(set_to_none=True)
-        (total if self.scaler is None else self.scaler.scale(total)).backward()
-        if self.world > 1:
-            self._all_reduce_grads(params)
-        if self.scaler is not None:
-            self.scaler.unscale_(opt)
-        grads = [p.grad for p in params if p.grad is not None]
-        norm = None
-        if self.config.clip_grad is not None and grads:
-            norm = torch.nn.utils.get_total_norm(grads)
-        if self.config.check_finite and not self._finite(total, grads, norm):
-            self._raise_non_finite(player, losses, step)
-        if norm is not None:
-            torch.nn.utils.clip_grads_with_norm_(params, self.config.clip_grad, norm)
-        if self.scaler is None:
-            opt.step()
-        else:  # skips the step itself when AMP overflowed
-            self.scaler.step(opt)
-            self.scaler.update()
-        return total.detach()
-
-    def _finite(
-        self, total: torch.Tensor, grads: list[torch.Tensor], norm: torch.Tensor | None
-    ) -> bool:
-        """Is the loss finite and (unless AMP handles it) every gradient?
-
-        On CPU, reading scalars with ``.item()`` is cheaper than combining them into one
-        tensor first; on an accelerator everything is reduced on the device and read in
-        one host sync.
-        """
-        check_grads = self.scaler is None and bool(grads)
-        found = None
-        if check_grads and norm is None and _FUSED_CHECK is not None:
-            # The fused kernel GradScaler uses: sets _found if any gradient is non-finite
-            # (multiplying by exactly 1.0 leaves the gradients unchanged).
-            self._found.zero_()
-            _FUSED_CHECK(grads, self._found, self._one)
-            found = self._found
-        elif check_grads:
-            found = norm if norm is not None else torch.stack(torch._foreach_norm(grads)).sum()
-            found = (~torch.isfinite(found)).float().reshape(1)
-        if self.fabric.device.type == "cpu":
-            return math.isfinite(total.item()) and (found is None or found.item() == 0.0)
-        bad = (~torch.isfinite(total.detach().float())).float().reshape(1)
-        return (bad if found is None else bad + found).item() == 0.0
-
-    def _raise_non_finite(self, player: str, losses: dict[str, torch.Tensor], step: int) -> None:
-        for k, v in losses.items():
-            if not bool(torch.isfinite(v.detach()).all()):
-                raise NonFiniteError(f"{player} loss '{k}'", step)
-        raise NonFiniteError(f"{player} gradient (of losses {', '.join(losses)})", step)
-
-    def _all_reduce_grads(self, params: Sequence[nn.Parameter]) -> None:
-        for p in params:
-            if p.grad is None:
-                p.grad = torch.zeros_like(p)
-        grads = [p.grad for p in params]
-        flat = torch._utils._flatten_dense_tensors(grads)
-        torch.distributed.all_reduce(flat)
-        flat /= self.world
-        for g, synced in zip(
-            grads, torch._utils._unflatten_dense_tensors(flat, grads), strict=True
-        ):
-            g.copy_(synced)
-
-    # -- state ------------------------------------------------------------------------
-    def state(
-        self, step: int, history: list[dict[str, Any]], finished: bool, seed: int
-    ) -> dict[str, Any]:
-        return {
-            "version": 1,
-            "name": self.name,
-            "step": step,
-            "finished": finished,
-            "seed": seed,
-            "config": dataclasses.asdict(self.config),
-            "task": self.task.state_dict(),
-            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-            "scaler": None if self.scaler is None else self.scaler.state_dict(),
-            "history": history,
-        }
-
-    def load(self, state: dict[str, Any]) -> None:
-        self.task.load_state_dict(state["task"])
-        for k, o in self.optimizers.items():
-            o.load_state_dict(state["optimizers"][k])
-        if self.scaler is not None and state.get("scaler") is not None:
-            self.scaler.load_state_dict(state["scaler"])
-
-    def broadcast_parameters(self) -> None:
-        """Start every rank from rank 0's weights and buffers."""
-        tensors = [t for t in self.task.state_dict().values() if isinstance(t, torch.Tensor)]
-        for t in tensors:
-            torch.distributed.broadcast(t, src=0)
-
-    def assert_in_sync(self) -> None:
-        flat = torch.cat([p.detach().reshape(-1).double() for p in self.task.parameters()])
-        ref = flat.clone()
-        torch.distributed.broadcast(ref, src=0)
-        diff = (flat - ref).abs().max() if flat.numel() else flat.new_zeros(())
-        torch.distributed.all_reduce(diff, op=torch.distributed.ReduceOp.MAX)
-        if diff.item() != 0.0:
-            raise RuntimeError(
-                f"parameters diverged across ranks (max difference {diff.item():.3g})"
-            )
-
-    def stop_everywhere(self, reason: int) -> int:
-        """Agree across ranks on why to stop: 0 go on, 1 time budget, 2 signal (max wins)."""
-        if self.world == 1:
-            return reason
-        flag = torch.tensor([float(reason)], device=self.fabric.device)
-        torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
-        return int(flag.item())
 
 
 @contextmanager
@@ -396,169 +208,152 @@ def fit(
     # fit trained or was loaded finished from a checkpoint.
     devices = [fabric.device.index or 0] if fabric.device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices):
-        return _fit(
-            task,
-            data,
-            config,
-            name=name,
-            out=out,
-            seed=seed,
-            resume=resume,
-            fabric=fabric,
-            logger=logger,
-            deadline=deadline,
-            progress=progress,
+        fabric.strategy.precision.convert_module(task)
+        task.to(fabric.device)
+        players = (ShardedPlayers if is_sharded(fabric) else Players)(fabric, task, config, name)
+        run = _Run(players, out, seed=seed, resume=resume, logger=logger, deadline=deadline)
+        try:
+            return _fit(run, data, progress=progress)
+        finally:
+            run.close()
+
+
+def _fit(run: _Run, data: BatchSource, *, progress: bool | None) -> FitResult:
+    """The loop: restore, then per step seed, critic phase, generator phase, log, checkpoint."""
+    players, config = run.players, run.config
+    if run.restore():  # a finished checkpoint: nothing to train
+        return run.result(seconds=0.0)
+    stop = _Stop()
+    show = (progress if progress is not None else os.isatty(2)) and run.is_main
+    bar = TrainingProgress(run.name, config.steps, run.start, enabled=show)
+    with _catch_signals(stop), bar:
+        for step in range(run.start + 1, config.steps + 1):
+            g = players.begin_step(run.seed, step)
+            players.critic_phase(data, g, step)
+            players.generator_phase(data, g, step)
+            logged = run.log_and_evaluate(step, bar)
+            if run.checkpoint_or_stop(step, logged=logged, stop=stop):
+                break
+    players.finish()
+    return run.result()
+
+
+class _Run:
+    """One fit's bookkeeping: resume state, history and logging, checkpoints, stopping."""
+
+    def __init__(
+        self,
+        players: Players,
+        out: str | os.PathLike[str] | None,
+        *,
+        seed: int,
+        resume: bool,
+        logger: RunLogger | None,
+        deadline: float | None,
+    ) -> None:
+        self.players, self.config, self.name = players, players.config, players.name
+        self.seed, self.resume, self.deadline = seed, resume, deadline
+        self.is_main = players.rank == 0
+        out_path = Path(out) if out is not None else None
+        self.ckpt_path = out_path / "checkpoints" / self.name / "last.pt" if out_path else None
+        self.own_logger = logger is None
+        self.logger = RunLogger(out_path, enabled=self.is_main) if logger is None else logger
+        self.start = self.step = self.step_last = 0
+        self.resumed_from: int | None = None
+        self.history: list[dict[str, Any]] = []
+        self.stopped: str | None = None
+        self.t0 = self.t_last = time.perf_counter()
+
+    def restore(self) -> bool:
+        """Load the checkpoint (if any) and line everything up after it; True if finished."""
+        path = self.ckpt_path
+        if path is not None and path.exists():
+            if not self.resume:
+                raise ConfigError(
+                    f"{path} already exists; pass --resume to continue it or use another --out"
+                )
+            state = ckpt.load(path)
+            self.players.load(state)
+            self.start = self.step = self.step_last = self.resumed_from = state["step"]
+            self.history = state["history"]
+            if state["finished"] or self.start >= self.config.steps:
+                return True
+        if self.is_main:
+            self.logger.truncate(self.name, self.start)
+        self.players.start()
+        self.t0 = self.t_last = time.perf_counter()
+        return False
+
+    def log_and_evaluate(self, step: int, bar: TrainingProgress) -> bool:
+        """Log every ``log_every`` steps, evaluate every ``eval_every``; True if a row was logged."""
+        self.step, config, final = step, self.config, step == self.config.steps
+        row: dict[str, float] | None = None
+        if step % config.log_every == 0 or final:
+            row = {k: float(v.float().item()) for k, v in self.players.last.items()}
+        if (config.eval_every and step % config.eval_every == 0) or final:
+            task = self.players.task
+            with torch.no_grad(), _train_mode(task, False):
+                metrics = task.evaluate()
+            row = (row or {}) | {f"eval/{k}": float(v) for k, v in metrics.items()}
+        if row is None:
+            bar.update(step)
+            return False
+        now = time.perf_counter()
+        rate = (step - self.step_last) / max(now - self.t_last, 1e-9)
+        self.t_last, self.step_last = now, step
+        self.history.append({"step": step, **row})
+        if self.is_main:
+            times = {f"{TIME_PREFIX}elapsed": now - self.t0, f"{TIME_PREFIX}steps_per_s": rate}
+            self.logger.log(self.name, step, row | times)
+        bar.update(step, {k: v for k, v in row.items() if not k.startswith("eval/")}, rate)
+        return True
+
+    def checkpoint_or_stop(self, step: int, *, logged: bool, stop: _Stop) -> bool:
+        """Checkpoint when due; True if the time budget ran out (raise on a signal)."""
+        final = step == self.config.steps
+        saved = step % self.config.checkpoint_every == 0 or final
+        if saved:
+            self.save(step, finished=final)
+        for hook in STEP_HOOKS:
+            hook(self.name, step)
+        # Across ranks the decision needs a collective: take it only on logged steps.
+        if final or not (self.players.world == 1 or logged):
+            return False
+        timed_out = self.deadline is not None and time.monotonic() > self.deadline
+        reason = self.players.stop_everywhere(2 if stop.signum is not None else int(timed_out))
+        if not reason:
+            return False
+        if not saved:
+            self.save(step, finished=False)
+        if reason == 2:
+            raise Interrupted(self.name, step, stop.signum or signal.SIGTERM)
+        self.stopped = "max_minutes"
+        return True
+
+    def save(self, step: int, *, finished: bool) -> None:
+        if self.ckpt_path is None or not (self.is_main or self.players.collective_state):
+            return
+        state = self.players.state(step, self.history, finished, self.seed)
+        if self.is_main:
+            ckpt.save_atomic(state, self.ckpt_path)
+
+    def result(self, seconds: float | None = None) -> FitResult:
+        return FitResult(
+            name=self.name,
+            steps=self.step,
+            completed=self.stopped is None,
+            stopped=self.stopped,
+            history=self.history,
+            final=_final(self.history),
+            seconds=time.perf_counter() - self.t0 if seconds is None else seconds,
+            resumed_from=self.resumed_from,
         )
 
-
-def _fit(
-    task: Task,
-    data: BatchSource,
-    config: TrainConfig,
-    *,
-    name: str,
-    out: str | os.PathLike[str] | None,
-    seed: int,
-    resume: bool,
-    fabric: Fabric,
-    logger: RunLogger | None,
-    deadline: float | None,
-    progress: bool | None,
-) -> FitResult:
-    out_path = Path(out) if out is not None else None
-    is_main = fabric.global_rank == 0
-    own_logger = logger is None
-    if logger is None:
-        logger = RunLogger(out_path, enabled=is_main)
-    ckpt_path = out_path / "checkpoints" / name / "last.pt" if out_path is not None else None
-
-    fabric.strategy.precision.convert_module(task)
-    task.to(fabric.device)
-    trainer = _Trainer(fabric, task, config, name)
-
-    start, history, resumed_from = 0, [], None
-    if ckpt_path is not None and ckpt_path.exists():
-        if not resume:
-            raise ConfigError(
-                f"{ckpt_path} already exists; pass --resume to continue it or use another --out"
-            )
-        state = ckpt.load(ckpt_path)
-        trainer.load(state)
-        start, history, resumed_from = state["step"], state["history"], state["step"]
-        if state["finished"] or start >= config.steps:
-            final = _final(history)
-            return FitResult(name, start, True, None, history, final, 0.0, resumed_from)
-    if is_main:
-        logger.truncate(name, start)
-    if trainer.world > 1:
-        trainer.broadcast_parameters()
-
-    two_player = bool(trainer.params["critic"])
-    fault = _fault() if is_main else None
-    stop = _Stop()
-    show = (progress if progress is not None else os.isatty(2)) and is_main
-    t0 = time.perf_counter()
-    t_last, step_last = t0, start
-    last: dict[str, torch.Tensor] = {}
-    stopped: str | None = None
-    step = start
-    precision = fabric.strategy.precision
-    g: torch.Generator | None = None
-
-    def save(at: int, finished: bool) -> None:
-        if ckpt_path is not None and is_main:
-            ckpt.save_atomic(trainer.state(at, history, finished, seed), ckpt_path)
-
-    with _catch_signals(stop), TrainingProgress(name, config.steps, start, enabled=show) as bar:
-        for step in range(start + 1, config.steps + 1):
-            seed_step(seed, step, trainer.rank, fabric.device)
-            g = step_generator(seed, step, generator=g)
-            if two_player:
-                _requires_grad(trainer.params["generator"], False)
-                for _ in range(config.n_critic):
-                    batch = trainer.prepare(
-                        data.sample(g, rank=trainer.rank, world_size=trainer.world)
-                    )
-                    with precision.forward_context():
-                        closs = task.critic_losses(batch)
-                    last.update({f"critic/{k}": v.detach() for k, v in closs.items()})
-                    last["critic/total"] = trainer.update("critic", closs, step)
-                _requires_grad(trainer.params["generator"], True)
-                _requires_grad(trainer.params["critic"], False)
-            batch = trainer.prepare(data.sample(g, rank=trainer.rank, world_size=trainer.world))
-            with precision.forward_context():
-                gloss = task.generator_losses(batch)
-            last.update({f"gen/{k}": v.detach() for k, v in gloss.items()})
-            if trainer.params["generator"]:
-                last["gen/total"] = trainer.update("generator", gloss, step)
-            if two_player:
-                _requires_grad(trainer.params["critic"], True)
-
-            final_step = step == config.steps
-            row: dict[str, float] | None = None
-            if step % config.log_every == 0 or final_step:
-                row = {k: float(v.float().item()) for k, v in last.items()}
-            if (config.eval_every and step % config.eval_every == 0) or final_step:
-                with torch.no_grad(), _train_mode(task, False):
-                    metrics = task.evaluate()
-                row = (row or {}) | {f"eval/{k}": float(v) for k, v in metrics.items()}
-            if row is not None:
-                now = time.perf_counter()
-                rate = (step - step_last) / max(now - t_last, 1e-9)
-                t_last, step_last = now, step
-                history.append({"step": step, **row})
-                if is_main:
-                    logger.log(
-                        name,
-                        step,
-                        row
-                        | {f"{TIME_PREFIX}elapsed": now - t0, f"{TIME_PREFIX}steps_per_s": rate},
-                    )
-                bar.update(step, {k: v for k, v in row.items() if not k.startswith("eval/")}, rate)
-            elif show:
-                bar.update(step)
-
-            saved = False
-            if step % config.checkpoint_every == 0 or final_step:
-                save(step, final_step)
-                saved = True
-            if fault is not None and step == fault[0]:
-                os.kill(os.getpid(), fault[1])
-            check_now = trainer.world == 1 or row is not None
-            if check_now and not final_step:
-                timed_out = deadline is not None and time.monotonic() > deadline
-                reason = trainer.stop_everywhere(2 if stop.signum is not None else int(timed_out))
-                if reason:
-                    if not saved:
-                        save(step, False)
-                    if reason == 2:
-                        if own_logger:
-                            logger.close()
-                        raise Interrupted(name, step, stop.signum or signal.SIGTERM)
-                    stopped = "max_minutes"
-                    break
-
-    if trainer.world > 1:
-        trainer.assert_in_sync()
-    if own_logger:
-        logger.close()
-    else:
-        logger.flush()
-    return FitResult(
-        name=name,
-        steps=step,
-        completed=stopped is None,
-        stopped=stopped,
-        history=history,
-        final=_final(history),
-        seconds=time.perf_counter() - t0,
-        resumed_from=resumed_from,
-    )
-
-
-def _requires_grad(params: Sequence[nn.Parameter], flag: bool) -> None:
-    for p in params:
-        p.requires_grad_(flag)
+    def close(self) -> None:
+        if self.own_logger:
+            self.logger.close()
+        else:
+            self.logger.flush()
 
 
 def _final(history: list[dict[str, Any]]) -> dict[str, float]:

@@ -21,7 +21,7 @@ from unpaired import __version__
 from unpaired.config import apply_overrides, load_yaml, to_dict
 from unpaired.data.root import data_dir
 from unpaired.engine import FitResult, RunLogger, make_fabric, seed_everything
-from unpaired.engine.loop import Precision, check_device_options
+from unpaired.engine.devices import Precision, Strategy, check_device_options, launch
 from unpaired.errors import ConfigError
 from unpaired.recipes import RECIPES, RecipeSpec, get
 from unpaired.recipes.base import BudgetExhausted, RunContext
@@ -84,6 +84,8 @@ def run_recipe(
     overrides: Mapping[str, Any] | None = None,
     config_file: str | Path | None = None,
     devices: int = 1,
+    num_nodes: int = 1,
+    strategy: Strategy = "ddp",
     seed: int = 0,
     precision: Precision = "32-true",
     resume: bool = False,
@@ -96,7 +98,8 @@ def run_recipe(
 
     ``threads`` sets torch's intra-op threads (``None``: torch's default). Small models
     run fastest with 1, and many threads on a busy machine can be an order of magnitude
-    slower than one.
+    slower than one. ``devices`` (per machine), ``num_nodes`` and ``strategy`` go to
+    :func:`~unpaired.engine.make_fabric` (ignored when ``fabric`` is given).
     """
     spec = get(name)
     cfg = resolve_config(spec, quick=quick, config_file=config_file, overrides=overrides)
@@ -107,7 +110,7 @@ def run_recipe(
             raise ConfigError(f"--threads must be >= 1, got {threads}")
         torch.set_num_threads(threads)
     if fabric is None:
-        check_device_options(devices, precision)
+        check_device_options(devices, precision, num_nodes=num_nodes, strategy=strategy)
     if data_dir_option is not None:
         data_dir(data_dir_option)  # a --data-dir that does not exist is an error up front
     out_path = Path(out) if out is not None else Path("runs") / name
@@ -116,6 +119,8 @@ def run_recipe(
         "quick": quick,
         "seed": seed,
         "devices": devices,
+        "num_nodes": num_nodes,
+        "strategy": strategy,
         "precision": precision,
         "config": to_dict(cfg),
     }
@@ -137,8 +142,9 @@ def run_recipe(
             )
 
     if fabric is None:
-        fabric = make_fabric(devices, precision=precision)
-        fabric.launch()
+        fabric = launch(
+            make_fabric(devices, precision=precision, num_nodes=num_nodes, strategy=strategy)
+        )
     is_main = fabric.global_rank == 0
     if is_main:
         out_path.mkdir(parents=True, exist_ok=True)
