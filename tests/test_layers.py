@@ -63,8 +63,6 @@ SHIMS: dict[str, set[str]] = {
 
 #: Not yet moved (issue 11). Shrinks only; each entry says what is left and where it goes.
 PENDING: dict[str, set[str]] = {
-    # _fit (143 lines): split into phases by the engine helper's loop refactor (branch engine)
-    "unpaired/engine/loop.py": {"function"},
     # _layout (130 lines), from main's maps generator (translation data, branch trdata)
     "unpaired/data/synthetic/maps.py": {"function"},
 }
