@@ -50,7 +50,10 @@ from unpaired.engine import Task, TrainConfig, fit
 from unpaired.evaluation import ClassifierTask
 from unpaired.models.autoencoder import Autoencoder
 from unpaired.models.images import ImageClassifier
+from unpaired.models.puppet import SplitDecoder, SplitEncoder
 from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shift
+from unpaired.translation.cyclevae import CycleVAE
+from unpaired.translation.puppetgan import PuppetGAN
 
 sys.path.insert(0, str(Path(__file__).parent / "aign"))
 from _tiny import TASKS as AIGN_TASKS
@@ -122,6 +125,39 @@ def _classifier() -> tuple[Task, Any]:
     return ClassifierTask(net, x, y), (x, y)
 
 
+def _triplets(n: int = 4) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return {k: torch.rand(n, 1, 16, 16, generator=g) * 2 - 1 for k in ("a", "b1", "b2", "b3")}
+
+
+def _puppetgan(attribute_cycle: bool) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        dec = [SplitDecoder(4, 4, size=16, width=4) for _ in "ab"]
+        priors = [
+            AdversarialDistance(mlp_critic(256, hidden=8), loss="least-squares") for _ in "ab"
+        ]
+        batch = _triplets()
+        enc = SplitEncoder(size=16, attr_dim=4, rest_dim=4, width=4)
+        task = PuppetGAN(enc, *dec, *priors, attribute_cycle=attribute_cycle, held_out=batch)
+        return task, batch
+
+    return build
+
+
+def _cyclevae() -> tuple[Task, Any]:
+    torch.manual_seed(0)
+    enc = SplitEncoder(size=16, attr_dim=4, rest_dim=8, width=4)
+    dec = [SplitDecoder(4, 4, size=16, width=4) for _ in "ab"]
+    return CycleVAE(enc, *dec), _triplets()
+
+
+TRANSLATION_TASKS: dict[str, Builder] = {
+    "puppetgan": _puppetgan(True),
+    "puppetgan-no-attribute-cycle": _puppetgan(False),
+    "cycle-vae": _cyclevae,
+}
+
 ALIGNMENT_TASKS: dict[str, Builder] = {
     "align-mean": _align(Shift, MeanDistance),
     "align-mlp-dual": _align(MLPTransform, lambda: DualAdversarialDistance(kernel="rbf")),
@@ -140,7 +176,7 @@ ALIGNMENT_TASKS: dict[str, Builder] = {
     "autoencoder": _autoencoder,
     "classifier": _classifier,
 }
-TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS}
+TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS, **TRANSLATION_TASKS}
 
 
 def _grads(loss: torch.Tensor, params: list[torch.nn.Parameter]) -> list[torch.Tensor | None]:

@@ -62,7 +62,9 @@ def test_gradients_reach_the_inputs() -> None:
 def test_init_normal() -> None:
     torch.manual_seed(0)
     g = init_normal(ResnetGenerator(3, 3, width=16, n_blocks=2, norm="batch"), 0.02)
-    weights = torch.cat([m.weight.detach().flatten() for m in g.modules() if isinstance(m, nn.Conv2d)])
+    weights = torch.cat(
+        [m.weight.detach().flatten() for m in g.modules() if isinstance(m, nn.Conv2d)]
+    )
     assert abs(float(weights.std()) - 0.02) < 0.002 and abs(float(weights.mean())) < 0.001
     norms = [m for m in g.modules() if isinstance(m, nn.BatchNorm2d)]
     scales = torch.cat([m.weight.detach() for m in norms])
