@@ -171,8 +171,12 @@ _STYLE = (
 )
 
 
-def html_page(title: str, body: str) -> str:
+def html_page(title: str, body: str, *, style: str = _STYLE) -> str:
+    """A whole HTML document: ``body`` under ``title``, styled by the inline ``style``
+    (no external stylesheet, script or font)."""
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_STYLE}</style></head><body>{body}</body></html>\n"
+        f"<!doctype html><html><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body>{body}</body></html>\n"
     )
