@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from unpaired import __version__
 from unpaired.errors import ConfigError, UnpairedError
@@ -208,7 +210,6 @@ def _print_json(data: Any) -> None:
 def _print_outcome(outcome: Any, *, quiet: bool = False) -> None:
     """The end of a run: the verdict table (one line with ``quiet``), the report path."""
     from unpaired.recipes._claims import summarize
-    from unpaired.recipes._run_report import verdict_console_table
 
     if outcome.status != "completed":
         err.print(f"[yellow]stopped:[/yellow] {outcome.message}", soft_wrap=True)
@@ -217,6 +218,43 @@ def _print_outcome(outcome: Any, *, quiet: bool = False) -> None:
     else:
         out.print(verdict_console_table(outcome.view))
     out.print(f"report: {outcome.out / 'report.html'}", soft_wrap=True)
+
+
+def _console_table(title: str, columns: Sequence[str]) -> Table:
+    """A table whose cells are plain text (``[mm]`` is not rich markup)."""
+    table = Table(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD)
+    for i, c in enumerate(columns):
+        # fold, never "…": a cell too wide for the terminal wraps onto more lines
+        table.add_column(c, overflow="fold", min_width=None if i == 0 else min(len(c), 7))
+    return table
+
+
+def verdict_console_table(view: Any) -> Table:
+    """One run's verdicts (a ``RunView``) for the terminal: claim, ours, goal, paper,
+    verdict; wraps to the terminal's width, never cuts a cell."""
+    from unpaired.recipes._claims import summarize
+    from unpaired.report import fmt3
+
+    table = _console_table(
+        f"{view.name}: {summarize(view.verdicts)}", ["claim", "ours", "goal", "paper", "verdict"]
+    )
+    for v in view.verdicts:
+        cells = [v.label, "" if v.value is None else fmt3(v.value), v.goal]
+        cells += ["" if v.paper is None else fmt3(v.paper), v.status]
+        table.add_row(*(Text(c) for c in cells))
+    return table
+
+
+def demo_console_table(views: Sequence[Any]) -> Table:
+    """The demo for the terminal: one row per recipe, its headline and verdict."""
+    from unpaired.recipes._claims import summarize
+    from unpaired.recipes._run_report import headline
+
+    table = _console_table("unpaired demo", ["recipe", "headline", "verdict"])
+    for v in views:
+        status = summarize(v.verdicts) if v.status == "completed" else v.status
+        table.add_row(*(Text(c) for c in (v.name, headline(v), status)))
+    return table
 
 
 @app.command("demo")
@@ -240,7 +278,6 @@ def demo_cmd(
     Ends with one row per recipe (its headline claim and verdict) and the path of the
     combined report, which opens with the same summary."""
     from unpaired.recipes._claims import summarize
-    from unpaired.recipes._run_report import demo_console_table
     from unpaired.recipes.runner import run_demo
 
     outcomes = run_demo(

@@ -11,17 +11,10 @@ import pytest
 from PIL import Image
 from rich.console import Console
 
+from unpaired.cli import demo_console_table, verdict_console_table
 from unpaired.recipes._claims import RecipeClaims, at_most, evaluate, holds, ratio
-from unpaired.recipes._run_report import (
-    RunView,
-    demo_console_table,
-    demo_page,
-    format_column,
-    run_markdown,
-    run_page,
-    verdict_console_table,
-)
-from unpaired.report import Figure, Report, Table
+from unpaired.recipes._run_report import RunView, demo_page, run_markdown, run_page
+from unpaired.report import Figure, Report, Table, format_column
 from unpaired.viz.compare import plot_compare
 
 CLAIMS = RecipeClaims(

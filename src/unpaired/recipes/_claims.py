@@ -34,6 +34,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from unpaired.report import fmt3
+
 __all__ = [
     "Claim",
     "RecipeClaims",
@@ -177,21 +179,6 @@ def lookup(metrics: Any, path: MetricPath) -> Any:
         else:
             raise KeyError(_path_text(path))
     return node
-
-
-def fmt3(value: Any) -> str:
-    """A number to 3 significant digits, a boolean as yes / no, text as it is."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if not isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if math.isnan(value) or math.isinf(value):
-        return str(value)
-    if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
-        return f"{value:.2e}"
-    return f"{value:.3g}"
 
 
 def _number(x: Any) -> float | bool | None:

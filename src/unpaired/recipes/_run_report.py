@@ -13,43 +13,40 @@ can be zipped and mailed. Numbers in HTML tables get one precision per column
 from __future__ import annotations
 
 import html
-import math
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from rich import box
-from rich.table import Table as RichTable
-from rich.text import Text
-
-from unpaired.recipes._claims import Verdict, fmt3, summarize
-from unpaired.report import Figure, Report, Table, fmt, html_page
+from unpaired.recipes._claims import RecipeClaims, Verdict, evaluate, summarize
+from unpaired.report import (
+    REPORT_STYLE,
+    Figure,
+    Report,
+    Table,
+    fmt3,
+    html_page,
+    markdown,
+    table_section,
+    write_json,
+)
+from unpaired.viz.compare import plot_compare
 
 __all__ = [
     "RunView",
-    "demo_console_table",
+    "comparison_figure",
     "demo_markdown",
     "demo_page",
-    "format_column",
+    "headline",
     "run_markdown",
     "run_page",
-    "verdict_console_table",
     "verdict_table",
+    "write_demo",
+    "write_report",
 ]
 
-_CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;"
-    "line-height:1.35}table{border-collapse:collapse;margin:.5em 0;font-size:.92em}"
-    "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right;vertical-align:top}"
-    "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
-    "td.text{text-align:left}img{max-width:100%;height:auto}figure{margin:1em 0}"
-    "figcaption{font-size:.9em;color:#444}details{margin:.6em 0}"
-    "summary{cursor:pointer;font-weight:600}.verdict{border:2px solid #888;padding:.4em 1em;"
-    "border-radius:6px;background:#fafafa}.met{background:#d9f2d9}.notmet{background:#f8d7d7}"
-    ".na{background:#eee;color:#555}nav ol{margin:.2em 0}"
-    "@media print{body{max-width:none}details>summary{list-style:none}}"
-)
 _STATUS_CLASS = {"met": "met", "not met": "notmet", "n/a": "na"}
 
 
@@ -67,57 +64,6 @@ class RunView:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
-
-
-def format_column(values: Sequence[Any]) -> list[str]:
-    """The cells of one table column as text, numbers at one precision for the column:
-    decimals that give its largest value 3 significant digits, or 3 significant digits
-    per cell where the column spans more than 4 decades (or holds huge or tiny numbers).
-
-    Example:
-        >>> format_column([0.2295, 0.6601, 1.383, None, "-"])
-        ['0.23', '0.66', '1.38', '', '-']
-        >>> format_column([123.1, 89.69, 7])
-        ['123', '90', '7']
-        >>> format_column([1.2e-13, 0.5])
-        ['1.2e-13', '0.5']
-    """
-    floats = [abs(v) for v in values if isinstance(v, float) and math.isfinite(v) and v != 0]
-    if not floats:
-        return [fmt3(v) if isinstance(v, float) else fmt(v) for v in values]
-    hi, lo = max(floats), min(floats)
-    if hi >= 1e5 or hi < 1e-3 or hi / lo > 1e4:
-        return [f"{v:.3g}" if isinstance(v, float) else fmt(v) for v in values]
-    decimals = min(6, max(0, 2 - math.floor(math.log10(hi))))
-    return [
-        f"{v:.{decimals}f}" if isinstance(v, float) and math.isfinite(v) else fmt(v) for v in values
-    ]
-
-
-def _is_text(values: Sequence[Any]) -> bool:
-    return all(isinstance(v, str) or v is None for v in values)
-
-
-def table_html(table: Table, anchor: str, *, open_: bool = True) -> str:
-    """A table as a collapsible section with anchor ``anchor``."""
-    columns = list(zip(*table.rows, strict=True)) if table.rows else [[] for _ in table.columns]
-    cells = [format_column(c) for c in columns]
-    text = [_is_text(c) for c in columns]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f"<td{' class=text' if text[j] else ''}>{html.escape(cells[j][i])}</td>"
-            for j in range(len(table.columns))
-        )
-        + "</tr>"
-        for i in range(len(table.rows))
-    )
-    note = f"<p>{html.escape(table.note)}</p>" if table.note else ""
-    return (
-        f"<details{' open' if open_ else ''} id='{anchor}'><summary>{html.escape(table.title)}"
-        f"</summary><table><tr>{head}</tr>{body}</table>{note}</details>"
-    )
 
 
 def verdict_table(verdicts: Sequence[Verdict]) -> Table:
@@ -194,7 +140,7 @@ def run_section(view: RunView, *, prefix: str = "", heading: str = "h2") -> str:
     ]
     if rep.summary:
         parts.append(f"<p>{html.escape(rep.summary)}</p>")
-    parts += [table_html(t, f"{a}-t{i}") for i, t in enumerate(rep.tables)]
+    parts += [table_section(t, f"{a}-t{i}") for i, t in enumerate(rep.tables)]
     if figures:
         body = "".join(_figure_html(f, prefix) for f in figures)
         parts.append(f"<details open id='{a}-figures'><summary>Figures</summary>{body}</details>")
@@ -214,7 +160,7 @@ def run_section(view: RunView, *, prefix: str = "", heading: str = "h2") -> str:
 
 def run_page(view: RunView) -> str:
     """One run's self-contained ``report.html``."""
-    return html_page(view.report.title, run_section(view), style=_CSS)
+    return html_page(view.report.title, run_section(view), style=REPORT_STYLE)
 
 
 def run_markdown(view: RunView) -> str:
@@ -229,7 +175,8 @@ def run_markdown(view: RunView) -> str:
     return "\n".join(lines)
 
 
-def _headline(view: RunView) -> str:
+def headline(view: RunView) -> str:
+    """The first claim with our number and its goal: a run's result in one line."""
     if not view.verdicts:
         return ""
     v = view.verdicts[0]
@@ -242,7 +189,7 @@ def demo_page(views: Sequence[RunView], *, seed: int, seconds: float) -> str:
     (claim, headline, verdict, time, link), then each recipe as a collapsible section."""
     rows = "".join(
         f"<tr><td><a href='#{_slug(v.name)}-verdict'>{html.escape(v.name)}</a></td>"
-        f"<td class=text>{html.escape(v.claim)}</td><td class=text>{html.escape(_headline(v))}</td>"
+        f"<td class=text>{html.escape(v.claim)}</td><td class=text>{html.escape(headline(v))}</td>"
         f"<td class=text>{html.escape(summarize(v.verdicts) if v.status == 'completed' else v.status)}</td>"
         f"<td>{'' if v.seconds is None else f'{v.seconds:.0f}'}</td></tr>"
         for v in views
@@ -265,7 +212,7 @@ def demo_page(views: Sequence[RunView], *, seed: int, seconds: float) -> str:
         for v in views
     ]
     body = "<h1>unpaired demo</h1>" + intro + summary + "\n".join(sections)
-    return html_page("unpaired demo", body, style=_CSS)
+    return html_page("unpaired demo", body, style=REPORT_STYLE)
 
 
 def demo_markdown(views: Sequence[RunView], *, seed: int, seconds: float) -> str:
@@ -277,7 +224,7 @@ def demo_markdown(views: Sequence[RunView], *, seed: int, seconds: float) -> str
             [
                 v.name,
                 v.claim,
-                _headline(v),
+                headline(v),
                 summarize(v.verdicts) if v.status == "completed" else v.status,
                 None if v.seconds is None else round(v.seconds),
             ]
@@ -288,31 +235,58 @@ def demo_markdown(views: Sequence[RunView], *, seed: int, seconds: float) -> str
     return table.to_markdown()
 
 
-def _console_table(title: str, columns: Sequence[str]) -> RichTable:
-    """A table whose cells are plain text (``[mm]`` is not rich markup)."""
-    table = RichTable(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD)
-    for i, c in enumerate(columns):
-        # fold, never "…": a cell too wide for the terminal wraps onto more lines
-        table.add_column(c, overflow="fold", min_width=None if i == 0 else min(len(c), 7))
-    return table
-
-
-def verdict_console_table(view: RunView) -> RichTable:
-    """One run's verdicts for the terminal: claim, ours, goal, paper, verdict."""
-    table = _console_table(
-        f"{view.name}: {summarize(view.verdicts)}", ["claim", "ours", "goal", "paper", "verdict"]
+def comparison_figure(
+    claims: RecipeClaims | None, histories: Mapping[str, Sequence[Mapping[str, Any]]], out: Path
+) -> Figure | None:
+    """``figures/compare.png``: the claims' ``curve`` (the headline metric over steps) for
+    every model on one axes (:func:`~unpaired.viz.compare.plot_compare`); ``None`` when
+    not declared or fewer than two models logged it."""
+    if claims is None or claims.curve is None:
+        return None
+    ref = f" (cf. {claims.curve_ref})" if claims.curve_ref else ""
+    png = plot_compare(
+        histories, claims.curve, out / "figures" / "compare.png", title=f"{claims.curve}{ref}"
     )
-    for v in view.verdicts:
-        cells = [v.label, "" if v.value is None else fmt3(v.value), v.goal]
-        cells += ["" if v.paper is None else fmt3(v.paper), v.status]
-        table.add_row(*(Text(c) for c in cells))
-    return table
+    if png is None:
+        return None
+    return Figure("figures/compare.png", f"{claims.curve} over steps, every model side by side")
 
 
-def demo_console_table(views: Sequence[RunView]) -> RichTable:
-    """The demo for the terminal: one row per recipe, its headline and verdict."""
-    table = _console_table("unpaired demo", ["recipe", "headline", "verdict"])
+def write_report(
+    out: Path, name: str, report: Report, data: dict[str, Any], claims: RecipeClaims | None
+) -> RunView:
+    """Write a run's ``metrics.json`` (``data`` plus the ``claim`` and the ``verdicts`` of
+    ``claims``, checked on the file as written: tensors become numbers there),
+    ``report.md`` and ``report.html``, the verdict first; return what they show."""
+    write_json(out / "metrics.json", data)
+    verdicts = evaluate(claims, json.loads((out / "metrics.json").read_text()))
+    view = RunView(name, report, claims.claim if claims else "", verdicts, data["status"])
+    write_json(
+        out / "metrics.json",
+        data | {"claim": view.claim, "verdicts": [v.to_dict() for v in verdicts]},
+    )
+    (out / "report.md").write_text(run_markdown(view) + "\n" + markdown(report))
+    (out / "report.html").write_text(run_page(view))
+    return view
+
+
+def write_demo(out: Path, views: Sequence[RunView], *, seed: int, seconds: float) -> None:
+    """The demo's ``report.md``, ``report.html`` and ``metrics.json`` (each recipe's
+    status, claim, verdicts, seconds and metrics) in ``out``."""
+    md = ["# unpaired demo", "", demo_markdown(views, seed=seed, seconds=seconds)]
+    metrics = {}
     for v in views:
-        status = summarize(v.verdicts) if v.status == "completed" else v.status
-        table.add_row(*(Text(c) for c in (v.name, _headline(v), status)))
-    return table
+        md.append(run_markdown(v).replace("**Claim:**", f"## {v.name}\n\n**Claim:**", 1))
+        md.append(markdown(v.report, heading="###", prefix=f"{v.name}/"))
+        md.append(f"Full run: [{v.name}/report.md]({v.name}/report.md)\n")
+        metrics[v.name] = {
+            "status": v.status,
+            "claim": v.claim,
+            "verdicts": [x.to_dict() for x in v.verdicts],
+            "seconds": v.seconds,
+            "metrics": v.report.metrics,
+        }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.md").write_text("\n".join(md))
+    (out / "report.html").write_text(demo_page(views, seed=seed, seconds=seconds))
+    write_json(out / "metrics.json", metrics)

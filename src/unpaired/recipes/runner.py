@@ -7,7 +7,6 @@ A run directory holds (DESIGN.md, "Runs on disk"): ``config.yaml`` (resolved),
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,18 +24,10 @@ from unpaired.engine import FitResult, RunLogger, make_fabric, seed_everything
 from unpaired.engine.devices import Precision, Strategy, check_device_options, launch
 from unpaired.errors import ConfigError
 from unpaired.recipes import RECIPES, RecipeSpec, get
-from unpaired.recipes._claims import Verdict, claims_for, evaluate
-from unpaired.recipes._run_report import RunView, demo_markdown, demo_page, run_markdown, run_page
+from unpaired.recipes._claims import Verdict, claims_for
+from unpaired.recipes._run_report import RunView, comparison_figure, write_demo, write_report
 from unpaired.recipes.base import BudgetExhausted, RunContext
-from unpaired.report import (
-    Figure,
-    Report,
-    Table,
-    markdown,
-    plot_curves,
-    write_json,
-)
-from unpaired.viz.compare import plot_compare
+from unpaired.report import Figure, Report, Table, plot_curves
 
 
 @dataclass
@@ -216,17 +207,9 @@ def write_run(
         report = Report(title=f"{spec.name} (stopped early)", summary=message)
     claims = claims_for(spec.name)
     figures = list(report.figures)
-    if claims is not None and claims.curve is not None:
-        png = plot_compare(
-            {n: f.history for n, f in fits.items()},
-            claims.curve,
-            out / "figures" / "compare.png",
-            title=f"{claims.curve}: every model"
-            + (f" (cf. {claims.curve_ref})" if claims.curve_ref else ""),
-        )
-        if png is not None:
-            caption = f"{claims.curve} over steps for every model, side by side"
-            figures.insert(0, Figure("figures/compare.png", caption))
+    compare = comparison_figure(claims, {n: f.history for n, f in fits.items()}, out)
+    if compare is not None:
+        figures.insert(0, compare)
     for model, fit in fits.items():
         png = plot_curves(
             {model: fit.history}, out / "figures" / f"curves_{model}.png", title=model
@@ -260,15 +243,7 @@ def write_run(
             for n, f in fits.items()
         },
     }
-    write_json(out / "metrics.json", data)
-    # the claims are checked on metrics.json as written (tensors become numbers there)
-    verdicts = evaluate(claims, json.loads((out / "metrics.json").read_text()))
-    view = RunView(spec.name, full, claims.claim if claims else "", verdicts, status)
-    data |= {"claim": view.claim, "verdicts": [v.to_dict() for v in verdicts]}
-    write_json(out / "metrics.json", data)
-    (out / "report.md").write_text(run_markdown(view) + "\n" + markdown(full))
-    (out / "report.html").write_text(run_page(view))
-    return view
+    return write_report(out, spec.name, full, data, claims)
 
 
 def run_demo(
@@ -313,27 +288,9 @@ def run_demo(
                 overrides=(overrides or {}).get(spec.name),
             )
         )
-    seconds = time.monotonic() - started
     views = [
         o.view or RunView(o.name, Report(title=o.name, summary=o.message), status=o.status)
         for o in outcomes
     ]
-    md = ["# unpaired demo", "", demo_markdown(views, seed=seed, seconds=seconds)]
-    metrics = {}
-    for o, view in zip(outcomes, views, strict=True):
-        md.append(run_markdown(view).replace("**Claim:**", f"## {o.name}\n\n**Claim:**", 1))
-        md.append(markdown(o.report or view.report, heading="###", prefix=f"{o.name}/"))
-        md.append(f"Full run: [{o.name}/report.md]({o.name}/report.md)\n")
-        rep = o.report or view.report
-        metrics[o.name] = {
-            "status": o.status,
-            "claim": view.claim,
-            "verdicts": [v.to_dict() for v in view.verdicts],
-            "seconds": view.seconds,
-            "metrics": rep.metrics,
-        }
-    out_path.mkdir(parents=True, exist_ok=True)
-    (out_path / "report.md").write_text("\n".join(md))
-    (out_path / "report.html").write_text(demo_page(views, seed=seed, seconds=seconds))
-    write_json(out_path / "metrics.json", metrics)
+    write_demo(out_path, views, seed=seed, seconds=time.monotonic() - started)
     return outcomes
