@@ -137,7 +137,8 @@ def test_write_run_records_verdicts_and_a_missing_declaration_breaks_nothing(
     metrics = {"linear-dual": {"oscillation": 0.01, "final_error": 0.05}}
     metrics["linear-minmax"] = {"oscillation": 0.1}
     report = Report("toy", tables=[Table("t", ["model"], [["a"]])], metrics=metrics)
-    claim, verdicts = write_run(tmp_path / "with", spec, report, {}, status="completed", message="")
+    view = write_run(tmp_path / "with", spec, report, {}, status="completed", message="")
+    claim, verdicts = view.claim, view.verdicts
     data = json.loads((tmp_path / "with/metrics.json").read_text())
     assert claim == data["claim"] == table.CLAIMS["align-toy"].claim
     assert [v["label"] for v in data["verdicts"]] == [
@@ -147,7 +148,8 @@ def test_write_run_records_verdicts_and_a_missing_declaration_breaks_nothing(
     assert [v.status for v in verdicts] == ["met", "n/a", "met"]
 
     monkeypatch.delitem(table.CLAIMS, "align-toy")
-    claim, verdicts = write_run(tmp_path / "no", spec, report, {}, status="completed", message="")
+    view = write_run(tmp_path / "no", spec, report, {}, status="completed", message="")
+    claim, verdicts = view.claim, view.verdicts
     data = json.loads((tmp_path / "no/metrics.json").read_text())
     assert (claim, verdicts) == ("", []) and data["verdicts"] == [] and data["claim"] == ""
     assert data["metrics"] == metrics and (tmp_path / "no/report.html").is_file()
