@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from unpaired.data.shapes3d import ImageSource, Split, partition
 from unpaired.data.synthetic.shapes3d import FACTORS, ORDINAL
 from unpaired.engine.task import Task
-from unpaired.metrics.manipulation import Record, manipulation_accuracy
+from unpaired.metrics.guided import Record, manipulation_accuracy
 from unpaired.models.attributes import FactorClassifier
 
 #: ``translate(x, direction, guide=g)`` of the translation interface.
