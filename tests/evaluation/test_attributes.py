@@ -8,7 +8,7 @@ import torch
 from unpaired.data.shapes3d import SPLITS
 from unpaired.data.synthetic.shapes3d import LEVELS, render
 from unpaired.evaluation.attributes import FactorTask, guided_pairs, score_translator
-from unpaired.metrics.manipulation import summarize
+from unpaired.metrics.guided import summarize
 from unpaired.models.attributes import FactorClassifier
 
 SIZE = 16

@@ -6,7 +6,7 @@
   accuracy, which every ACC depends on).
 * :func:`guided_pairs` and :func:`score_translator`: the (source, guide) test pairs of a
   3D Shapes split in both directions and the ACC records
-  (:mod:`unpaired.metrics.manipulation`) of a translator on them.
+  (:mod:`unpaired.metrics.guided`) of a translator on them.
 """
 
 from __future__ import annotations

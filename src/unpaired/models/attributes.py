@@ -2,7 +2,7 @@
 
 The measuring classifiers ``f_k`` of guided translation (RIFT's ``shape_v2``, the
 evaluation paper's per-factor CNNs): trained on images with exact factor labels, then
-used to read the factors of translated images (:mod:`unpaired.metrics.manipulation`).
+used to read the factors of translated images (:mod:`unpaired.metrics.guided`).
 
 Example:
     >>> net = FactorClassifier((10, 4), size=16)

@@ -57,7 +57,7 @@ FACTORS: tuple[str, ...] = ("floor_hue", "wall_hue", "object_hue", "scale", "sha
 LEVELS: tuple[int, ...] = (10, 10, 10, 8, 4, 15)
 #: Shape names of the ``shape`` factor's levels.
 SHAPES: tuple[str, ...] = ("cube", "cylinder", "sphere", "capsule")
-#: Ordinal (real-valued) factors: scored by distance, not equality (metrics.manipulation).
+#: Ordinal (real-valued) factors: scored by distance, not equality (metrics.guided).
 ORDINAL: tuple[str, ...] = ("scale", "orientation")
 #: The 3dshapes.h5 label values of each factor's levels (data.shapes3d converts).
 VALUES: tuple[tuple[float, ...], ...] = (
