@@ -13,7 +13,7 @@ from unpaired.engine import Task, TrainConfig
 from unpaired.engine.session import Session
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "aign"))
-from _tiny import image_task, lifting_task, sfm_task  # noqa: E402
+from _tiny import image_task, lifting_task, sfm_task
 
 
 class Fixed:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from unpaired.cli import app
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _runs import pose_run  # noqa: E402
+from _runs import pose_run
 
 runner = CliRunner()
 

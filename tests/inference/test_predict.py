@@ -18,7 +18,7 @@ from unpaired.inference import predict_files, read_keypoints
 from unpaired.inference.keypoints import COCO_JOINTS
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _runs import image_run, pose_run  # noqa: E402
+from _runs import image_run, pose_run
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +106,7 @@ def test_bad_keypoints_are_one_error_naming_the_file_and_nothing_is_written(
         predict_files(model, tmp_path / "j16.npy", tmp_path / "out")
     assert not (tmp_path / "out").exists() and not list(tmp_path.glob(".out.*"))
     (tmp_path / "bad.csv").write_text("1,2,3\n")
-    with pytest.raises(DataError, match="bad.csv: 3 numbers per row; expected 34"):
+    with pytest.raises(DataError, match=r"bad\.csv: 3 numbers per row; expected 34"):
         predict_files(model, tmp_path / "bad.csv", tmp_path / "out")
     kp = np.zeros((3, 17, 3), np.float32)
     np.save(tmp_path / "unseen.npy", kp)  # every confidence 0
@@ -159,7 +159,7 @@ def test_a_fixed_mask_inpainter_refuses_another_image_size(
     _write_images(tmp_path / "in16", size=16)
     assert predict_files(model, tmp_path / "in16", tmp_path / "out")["images"] == 3
     (tmp_path / "notes.txt").write_text("x")
-    with pytest.raises(DataError, match="notes.txt: not an image"):
+    with pytest.raises(DataError, match=r"notes\.txt: not an image"):
         predict_files(model, tmp_path / "notes.txt", tmp_path / "out2")
 
 
@@ -183,6 +183,6 @@ def test_an_alignment_transform_applies_in_the_original_units(tmp_path: Path) ->
     )
     np.save(tmp_path / "d3.npy", np.zeros((4, 3), np.float32))
     with pytest.raises(
-        DataError, match="d3.npy: 3 features per sample; this transform was learned on 2"
+        DataError, match=r"d3\.npy: 3 features per sample; this transform was learned on 2"
     ):
         predict_files(model, tmp_path / "d3.npy", tmp_path / "out3")

@@ -19,7 +19,7 @@ from unpaired.models.pose import LiftingGenerator, PoseBasis
 from unpaired.models.record import Export, RecordError, blueprint, rebuild, record
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _runs import Fixed, lifting_task, pose_run, train  # noqa: E402
+from _runs import Fixed, lifting_task, pose_run, train
 
 
 def test_a_nested_network_rebuilds_with_its_arguments_and_weights() -> None:
