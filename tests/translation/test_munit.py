@@ -8,7 +8,7 @@ from unpaired.distances import AdversarialDistance, MeanDistance
 from unpaired.engine import TensorSampler, TrainConfig, Unpaired, fit
 from unpaired.models.images import PatchCritic
 from unpaired.models.munit import MUNITAutoencoder
-from unpaired.translation import MUNIT
+from unpaired.translation import MUNIT, Translator
 
 
 def _net(channels: int = 1) -> MUNITAutoencoder:
@@ -61,6 +61,13 @@ def test_without_a_guide_the_style_is_drawn_from_the_generator() -> None:
         expected = task.gen_b.decode(task.gen_a.content(a), s5)
     assert torch.equal(run[0], run[1]) and not torch.equal(run[0], run[2])
     assert torch.equal(run[0], expected)
+    # the default: a fixed draw (seed 0) that leaves the global RNG where it was
+    state = torch.random.get_rng_state()
+    with torch.no_grad():
+        default = task.translate(a)
+        assert torch.equal(default, task.translate(a, generator=torch.Generator().manual_seed(0)))
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert isinstance(task, Translator)
 
 
 def test_bad_direction_and_guide_sizes_fail_with_a_clear_message() -> None:

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from unpaired.distances import Distance, MeanDistance
 from unpaired.engine import TensorSampler, TrainConfig, fit
 from unpaired.models.unet import UNetGenerator
-from unpaired.translation import Pix2Pix
+from unpaired.translation import Pix2Pix, Translator
 
 
 class _Recorder(Distance):
@@ -49,15 +49,15 @@ def test_the_prior_judges_pairs_conditioned_on_the_input() -> None:
     assert torch.equal(task.generator_losses({"a": a, "b": b})["l1"], losses["l1"])
 
 
-def test_translate_is_one_directional_and_takes_no_guide() -> None:
+def test_translate_is_one_directional_and_ignores_a_guide() -> None:
     task = Pix2Pix(_unet(), MeanDistance(), direction="b2a")
     a, _ = _pairs(2)
+    assert isinstance(task, Translator)
     assert task.translate(a).shape == (2, 1, 32, 32)
+    assert torch.equal(task.translate(a, guide=a[:, :1]), task.translate(a))
     assert torch.equal(task.translate(a, "b2a"), task.translate(a))
     with pytest.raises(ValueError, match="translates b2a only"):
         task.translate(a, "a2b")
-    with pytest.raises(ValueError, match="takes no guide"):
-        task.translate(a, guide=a)
     with pytest.raises(ValueError, match="both eval_a and eval_b"):
         Pix2Pix(_unet(), MeanDistance(), eval_a=a)
 

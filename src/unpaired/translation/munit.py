@@ -38,8 +38,6 @@ Example:
 
 from __future__ import annotations
 
-from typing import Literal
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -48,15 +46,9 @@ from unpaired._checks import check_shape
 from unpaired.distances import Distance
 from unpaired.engine.task import Task
 from unpaired.models.munit import MUNITAutoencoder
+from unpaired.translation.base import Direction, check_direction
 
-__all__ = ["MUNIT", "Direction"]
-
-Direction = Literal["a2b", "b2a"]
-
-
-def _check_direction(direction: str) -> None:
-    if direction not in ("a2b", "b2a"):
-        raise ValueError(f"direction must be 'a2b' or 'b2a', got {direction!r}")
+__all__ = ["MUNIT"]
 
 
 class MUNIT(Task):
@@ -102,7 +94,7 @@ class MUNIT(Task):
 
     # ----------------------------------------------------------------- translation
     def _gens(self, direction: str) -> tuple[MUNITAutoencoder, MUNITAutoencoder]:
-        _check_direction(direction)
+        check_direction(direction)
         return (self.gen_a, self.gen_b) if direction == "a2b" else (self.gen_b, self.gen_a)
 
     def sample_style(
@@ -125,12 +117,16 @@ class MUNIT(Task):
 
         With ``guide`` (N or 1 images of the *target* domain) the style is the guide's,
         ``E^s(guide)``; without, one style per image is drawn from N(0, I) with
-        ``generator`` (torch's global RNG if ``None``). Returns (N, C', H, W) in (-1, 1).
+        ``generator`` (default: a fresh generator seeded 0, so repeated calls give the
+        same translation and the global RNG is left alone). Returns (N, C', H, W) in
+        (-1, 1). Training draws its styles from the global RNG instead.
         """
         source, target = self._gens(direction)
         check_shape("x", x, ("N", source.channels, "H", "W"))
         content = source.content(x)
         if guide is None:
+            if generator is None:
+                generator = torch.Generator(device=x.device).manual_seed(0)
             style = self.sample_style(x.shape[0], like=x, generator=generator)
         else:
             check_shape("guide", guide, ("M", target.channels, "H", "W"))
@@ -176,9 +172,9 @@ class MUNIT(Task):
 
     def critic_losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         a, b = batch["a"], batch["b"]
-        with torch.no_grad():
-            x_ba = self.translate(b, "b2a")
-            x_ab = self.translate(a, "a2b")
+        with torch.no_grad():  # styles from the global RNG, like generator_losses
+            x_ba = self.gen_a.decode(self.gen_b.content(b), self.sample_style(b.shape[0], like=b))
+            x_ab = self.gen_b.decode(self.gen_a.content(a), self.sample_style(a.shape[0], like=a))
         losses = {}
         for key, prior, fake, real in (("a", self.prior_a, x_ba, a), ("b", self.prior_b, x_ab, b)):
             loss = prior.critic_loss(fake, real)

@@ -38,7 +38,7 @@ from torch import nn
 
 from unpaired.distances import Distance
 from unpaired.engine.task import Task
-from unpaired.translation.munit import Direction
+from unpaired.translation.base import Direction, check_direction
 
 __all__ = ["Pix2Pix"]
 
@@ -76,8 +76,7 @@ class Pix2Pix(Task):
         super().__init__()
         if not l1_weight >= 0:
             raise ValueError(f"l1_weight must be >= 0, got {l1_weight}")
-        if direction not in ("a2b", "b2a"):
-            raise ValueError(f"direction must be 'a2b' or 'b2a', got {direction!r}")
+        check_direction(direction)
         if (eval_a is None) != (eval_b is None):
             raise ValueError("give both eval_a and eval_b, or neither")
         self.generator, self.prior = generator, prior
@@ -89,14 +88,13 @@ class Pix2Pix(Task):
         self, x: torch.Tensor, direction: Direction | None = None, guide: torch.Tensor | None = None
     ) -> torch.Tensor:
         """``G(x)``: (N, C_a, H, W) -> (N, C_b, H, W). pix2pix is one-directional and has no
-        style: ``direction`` must be the trained one (or ``None``), ``guide`` ``None``.
-        Batch norm and dropout follow the module's mode (``eval()`` for a frozen ``pix``)."""
+        style: ``direction`` must be the trained one (or ``None``); a ``guide`` is ignored
+        (the interface's rule for deterministic translators). Batch norm and dropout
+        follow the module's mode (``eval()`` for a frozen ``pix``)."""
         if direction is not None and direction != self.direction:
             raise ValueError(
                 f"this pix2pix translates {self.direction} only, asked for {direction!r}"
             )
-        if guide is not None:
-            raise ValueError("pix2pix takes no guide (its output has no style to copy)")
         return self.generator(x)
 
     def critic_parameters(self) -> list[nn.Parameter]:
