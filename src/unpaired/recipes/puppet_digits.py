@@ -9,12 +9,15 @@ real domain shows sizes to change.
 
 Models (``models``), same data, batch size and steps: ``puppetgan``; ``ablation``
 (PuppetGAN without the attribute-cycle losses); ``cycle-vae``
-(:mod:`unpaired.translation.cyclevae`); plus the rows ``identity`` (output = the real
+(:mod:`unpaired.translation.cyclevae`); ``munit`` (:mod:`unpaired.translation.munit`,
+content of the real digit, style of the reference, real decoder); plus the rows ``identity`` (output = the real
 input) and ``reference`` (output = the synthetic reference) as the two trivial ends.
 Metrics on held-out real digits (:mod:`unpaired.translation.manipulation`): Acc by a
 classifier trained on the other real digits (with labels; the only use of real labels),
 r_attr, r_rest, V_rest (a std); J_attr / J_rest between real and synthetic inputs.
-Results: docs/PUPPETGAN.md.
+``pixel="l2"`` (the default here) uses squared errors for PuppetGAN's and Cycle-VAE's
+constraints instead of the paper's L1: at this budget L1 collapses the decoders to the
+blank digit (docs/PUPPETGAN.md). Results: docs/PUPPETGAN.md.
 """
 
 from __future__ import annotations
@@ -31,10 +34,12 @@ from unpaired.engine import TensorSampler, TrainConfig
 from unpaired.errors import ConfigError
 from unpaired.evaluation import ClassifierTask, accuracy
 from unpaired.models.images import DCGANCritic, ImageClassifier
+from unpaired.models.munit import MUNITAutoencoder
 from unpaired.models.puppet import SplitDecoder, SplitEncoder
 from unpaired.recipes._names import make_distance
 from unpaired.recipes.base import RunContext
 from unpaired.report import Figure, Report, Table
+from unpaired.translation import MUNIT
 from unpaired.translation.cyclevae import CycleVAE
 from unpaired.translation.manipulation import (
     apply,
@@ -49,6 +54,7 @@ MODELS = {
     "puppetgan": "PuppetGAN",
     "ablation": "PuppetGAN without attribute cycles (d)",
     "cycle-vae": "Cycle-VAE",
+    "munit": "MUNIT (style of the reference)",
 }
 AOI_VALUES = {"rotation": (-40.0, 40.0), "size": (0.5, 0.8)}
 
@@ -64,6 +70,7 @@ class Config:
     rest_dim: int = 32
     batch_size: int = 32
     noise: float = 0.2  # pixel instance noise on the intermediate translations
+    pixel: str = "l2"  # l1 (the paper's) | l2: image distance of the constraints (docs)
     prior_rows: int = 32  # rows of fakes / reals per critic call
     real_scale: tuple[float, float] = (0.7, 1.15)  # zoom of the real digits (aoi=size only)
     n_test: int = 1000  # held-out real digits: evaluation only
@@ -103,6 +110,8 @@ class Config:
             raise ConfigError(
                 f"unknown puppet-digits model(s) {unknown}; choose from {list(MODELS)}"
             )
+        if self.pixel not in ("l1", "l2"):
+            raise ConfigError(f"pixel must be 'l1' or 'l2', got {self.pixel!r}")
         if self.per_group < 2 or self.groups < 1 or self.n_test < self.groups:
             raise ConfigError("need per_group >= 2, groups >= 1 and n_test >= groups")
 
@@ -115,14 +124,37 @@ def _real(cfg: Config, ctx: RunContext) -> tuple[torch.Tensor, torch.Tensor]:
     return x * 2 - 1, digits.labels
 
 
+class _Pairs:
+    """MUNIT's batches from PuppetGAN's: ``{"a": real, "b": b1}`` (b2, b3 unused)."""
+
+    def __init__(self, data: PuppetData) -> None:
+        self.data = data
+
+    def sample(self, generator: torch.Generator, *, rank: int = 0, world_size: int = 1) -> Any:
+        batch = self.data.sample(generator, rank=rank, world_size=world_size)
+        return {"a": batch["a"], "b": batch["b1"]}
+
+
+def _munit_manipulator(task: MUNIT) -> Any:
+    """Content of the real ``a``, style of the reference ``b`` (B's style encoder), decoded
+    by the real decoder G_A: "MUNIT with the synthetic image as the style guide"."""
+    return lambda a, b: task.gen_a.decode(task.gen_a.content(a), task.gen_b.style(b))
+
+
 def _model(cfg: Config, name: str, held_out: dict[str, torch.Tensor]) -> Any:
     w, d = cfg.width, (cfg.attr_dim, cfg.rest_dim)
     if name == "cycle-vae":
         enc = SplitEncoder(attr_dim=d[0], rest_dim=2 * d[1], width=w)
-        return CycleVAE(enc, SplitDecoder(*d, width=w), SplitDecoder(*d, width=w))
+        dec = [SplitDecoder(*d, width=w) for _ in "ab"]
+        return CycleVAE(enc, *dec, pixel=cfg.pixel)
     priors = [
         make_distance(cfg.prior, critic=lambda: DCGANCritic(1, size=32, width=w)) for _ in "ab"
     ]
+    if name == "munit":
+        nets = [
+            MUNITAutoencoder(1, width=w // 2, blocks=1, mlp_dim=4 * w, style_dim=8) for _ in "ab"
+        ]
+        return MUNIT(*nets, *priors, eval_a=held_out["a"], eval_b=held_out["b1"])
     return PuppetGAN(
         SplitEncoder(attr_dim=d[0], rest_dim=d[1], width=w),
         SplitDecoder(*d, width=w),
@@ -132,6 +164,7 @@ def _model(cfg: Config, name: str, held_out: dict[str, torch.Tensor]) -> Any:
         noise=cfg.noise,
         attribute_cycle=name != "ablation",
         prior_rows=cfg.prior_rows,
+        pixel=cfg.pixel,
         held_out=held_out,
     )
 
@@ -165,9 +198,11 @@ def run(cfg: Config, ctx: RunContext) -> Report:
     for name in cfg.models:
         with ctx.seeded(name):
             task = _model(cfg, name, held)
-        fit = ctx.fit(name, task, data, cfg.train)
+        fit = ctx.fit(name, task, _Pairs(data) if name == "munit" else data, cfg.train)
         task.eval()
-        manipulators[MODELS[name]] = task.manipulate
+        manipulators[MODELS[name]] = (
+            _munit_manipulator(task) if name == "munit" else task.manipulate
+        )
         seconds[MODELS[name]] = fit.seconds
     scores = {k: evaluate_manipulation(m, net, probe) for k, m in manipulators.items()}
     cols = ["model", "Acc", "r_attr", "r_rest", "V_rest", "train s"]

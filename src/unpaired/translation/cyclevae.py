@@ -18,6 +18,10 @@ codes of real images in training, so under the domain shift of the synthetic cod
 may lose the class (the paper's reading of this baseline). Weights are ours (not tuned):
 reconstruction 10, disentanglement 10, reverse cycle 1, KL 0.05.
 
+``pixel`` is the image distance of the reconstruction and disentanglement terms
+(``"l1"`` or ``"l2"``, see :mod:`unpaired.translation.puppetgan`); the reverse cycle
+compares codes with L1.
+
 The encoder is a :class:`~unpaired.models.puppet.SplitEncoder` with ``rest_dim = 2 *
 decoder rest_dim`` (mean and log-variance).
 """
@@ -34,7 +38,7 @@ from unpaired._checks import check_shape
 from unpaired.engine.task import Task
 from unpaired.models.puppet import SplitDecoder, SplitEncoder
 from unpaired.translation.base import Direction, check_direction, check_guide
-from unpaired.translation.puppetgan import check_triplet_batch
+from unpaired.translation.puppetgan import check_triplet_batch, pixel_loss
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,10 @@ class CycleVAE(Task):
         decoder_b: SplitDecoder,
         *,
         weights: CycleVAEWeights = CycleVAEWeights(),
+        pixel: str = "l1",
     ) -> None:
         super().__init__()
+        self.pixel = pixel_loss(pixel)
         if encoder.rest_dim != 2 * decoder_a.rest_dim or decoder_a.rest_dim != decoder_b.rest_dim:
             raise ValueError(
                 "CycleVAE: the encoder's rest_dim must be twice the decoders' "
@@ -94,7 +100,7 @@ class CycleVAE(Task):
         attr, mu, logvar = self.encode(torch.cat([a, b1, b2]))
         z = self._sample(mu, logvar)
         at, zs = attr.split(n), z.split(n)
-        rec = F.l1_loss(self.decoder_a(at[0], zs[0]), a) + F.l1_loss(
+        rec = self.pixel(self.decoder_a(at[0], zs[0]), a) + self.pixel(
             self.decoder_b(torch.cat(at[1:]), torch.cat(zs[1:])), torch.cat([b1, b2])
         )
         kl = 0.5 * (mu.square() + logvar.exp() - 1 - logvar).mean()
@@ -103,7 +109,7 @@ class CycleVAE(Task):
         back_a = self.encode(self.decoder_a(at[0], prior))[1]
         return {
             "reconstruction": w.reconstruction * rec,
-            "disentanglement": w.disentanglement * F.l1_loss(self.decoder_b(at[1], zs[2]), b3),
+            "disentanglement": w.disentanglement * self.pixel(self.decoder_b(at[1], zs[2]), b3),
             "kl": w.kl * kl,
             "reverse_cycle": w.reverse_cycle
             * (F.l1_loss(back_b, prior) + F.l1_loss(back_a, prior)),

@@ -28,6 +28,11 @@ encoder ``E`` splits an image's embedding into ``E_attr`` and ``E_rest``
   ``~b``, ``~a'``, ``~b'`` before they are re-encoded (paper Sec. 4, after Bashkirova
   et al.), training only.
 
+``pixel="l2"`` replaces the L1 penalties by mean squared errors: with a tanh decoder and
+our short CPU budget, L1 on sparse digits drives the decoders to the blank image (the
+pixel-wise median), where tanh saturates and learning stops (docs/PUPPETGAN.md measures
+it); the paper's L1 is the default.
+
 Weights (:class:`PuppetWeights`): the paper's supplement (its values) was not available.
 The defaults are the public re-implementation's (GiorgosKarantonis/PuppetGAN,
 config.json: reconstruction 10, disentanglement 10, cycle 10, attribute cycle (b3) 5,
@@ -55,6 +60,15 @@ from unpaired.models.puppet import SplitDecoder, SplitEncoder
 from unpaired.translation.base import Direction, check_direction, check_guide
 
 _KEYS = ("a", "b1", "b2", "b3")
+PIXEL_LOSSES = ("l1", "l2")
+
+
+def pixel_loss(kind: str):  # type: ignore[no-untyped-def]
+    """The image distance of the constraints: ``"l1"`` (mean absolute difference, the
+    paper's) or ``"l2"`` (mean squared difference)."""
+    if kind not in PIXEL_LOSSES:
+        raise ValueError(f"pixel_loss must be one of {PIXEL_LOSSES}, got {kind!r}")
+    return F.l1_loss if kind == "l1" else F.mse_loss
 
 
 @dataclass(frozen=True)
@@ -124,9 +138,11 @@ class PuppetGAN(Task):
         noise: float = 0.2,
         attribute_cycle: bool = True,
         prior_rows: int | None = None,
+        pixel: str = "l1",
         held_out: dict[str, torch.Tensor] | None = None,
     ) -> None:
         super().__init__()
+        self.pixel = pixel_loss(pixel)
         if noise < 0:
             raise ValueError(f"noise must be >= 0, got {noise}")
         if prior_rows is not None and prior_rows < 1:
@@ -214,19 +230,19 @@ class PuppetGAN(Task):
         at2, re2 = attr2.split(n), rest2.split(n)
         losses = {
             "reconstruction": w.reconstruction
-            * (F.l1_loss(out["rec_a"], a) + F.l1_loss(out["rec_b"], torch.cat([b1, b2]))),
-            "disentanglement": w.disentanglement * F.l1_loss(out["dis"], b3),
+            * (self.pixel(out["rec_a"], a) + self.pixel(out["rec_b"], torch.cat([b1, b2]))),
+            "disentanglement": w.disentanglement * self.pixel(out["dis"], b3),
             "cycle": w.cycle
             * (
-                F.l1_loss(self.decoder_a(at2[0], re2[0]), a)
-                + F.l1_loss(self.decoder_b(at2[1], re2[1]), b1)
+                self.pixel(self.decoder_a(at2[0], re2[0]), a)
+                + self.pixel(self.decoder_b(at2[1], re2[1]), b1)
             ),
         }
         if self.attribute_cycle:
-            losses["attribute_cycle_b"] = w.attribute_cycle_b * F.l1_loss(
+            losses["attribute_cycle_b"] = w.attribute_cycle_b * self.pixel(
                 self.decoder_b(at2[2], re[2]), b3
             )
-            losses["attribute_cycle_a"] = w.attribute_cycle_a * F.l1_loss(
+            losses["attribute_cycle_a"] = w.attribute_cycle_a * self.pixel(
                 self.decoder_a(at2[3], re[0]), a
             )
         for k, prior, fake, real in self._pairs(out, a, torch.cat([b1, b2, b3])):

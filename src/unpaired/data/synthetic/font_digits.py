@@ -240,7 +240,10 @@ class TripletSource:
             fonts=self.fonts,
             resolution=self.resolution,
         )[:3]
-        return {k: x[rank * n : (rank + 1) * n] * 2 - 1 for k, x in zip(("b1", "b2", "b3"), b, strict=True)}
+        return {
+            k: x[rank * n : (rank + 1) * n] * 2 - 1
+            for k, x in zip(("b1", "b2", "b3"), b, strict=True)
+        }
 
 
 def with_attribute(attrs: dict[str, torch.Tensor], **values: float) -> dict[str, torch.Tensor]:
