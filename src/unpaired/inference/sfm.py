@@ -85,7 +85,9 @@ def _tum(source: Path) -> Frames:
 def _kitti(source: Path) -> Frames:
     camera = next((c for c in (2, 0, 3, 1) if (source / f"image_{c}").is_dir()), None)
     if camera is None:
-        raise DataError(f"{source}: a KITTI sequence needs image_2/ (or image_0/) next to calib.txt")
+        raise DataError(
+            f"{source}: a KITTI sequence needs image_2/ (or image_0/) next to calib.txt"
+        )
     files = sorted((source / f"image_{camera}").glob("*.png"))
     k = torch.from_numpy(read_calib(source / "calib.txt")[f"P{camera}"][:, :3]).float()
     stamps = [float(i) for i in range(len(files))]
@@ -151,7 +153,9 @@ def _read(frames: Frames, index: int, size: tuple[int, int]) -> torch.Tensor:
     return resize_images(image[None], *size)[0]
 
 
-def _intrinsics(frames: Frames, model_k: torch.Tensor, size: tuple[int, int], user: Any) -> torch.Tensor:
+def _intrinsics(
+    frames: Frames, model_k: torch.Tensor, size: tuple[int, int], user: Any
+) -> torch.Tensor:
     if user is not None:
         fx, fy, cx, cy = (float(v) for v in user)
         k, base = torch.tensor([[fx, 0, cx], [0, fy, cy], [0, 0, 1.0]]), None
