@@ -6,7 +6,12 @@ critic / density model). See ``base.py`` for the interface.
 """
 
 from unpaired.distances._utils import median_bandwidth
-from unpaired.distances.adversarial import AdversarialDistance, mlp_critic
+from unpaired.distances.adversarial import (
+    AdversarialDistance,
+    Schedule,
+    mlp_critic,
+    step_schedules,
+)
 from unpaired.distances.base import Distance, flatten_samples
 from unpaired.distances.dual import (
     DualAdversarialDistance,
@@ -47,6 +52,7 @@ __all__ = [
     "GaussianLRMF",
     "MeanDistance",
     "Sinkhorn",
+    "Schedule",
     "SlicedWasserstein",
     "coral",
     "density_flow",
@@ -65,4 +71,5 @@ __all__ = [
     "sinkhorn",
     "sliced_wasserstein",
     "solve_dual_adversarial",
+    "step_schedules",
 ]
