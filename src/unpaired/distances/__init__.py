@@ -12,6 +12,7 @@ from unpaired.distances.adversarial import (
     mlp_critic,
     step_schedules,
 )
+from unpaired.distances.augment import Augment, leak_threshold, leaks
 from unpaired.distances.base import Distance, flatten_samples
 from unpaired.distances.dual import (
     DualAdversarialDistance,
@@ -43,6 +44,7 @@ __all__ = [
     "EMD",
     "MMD",
     "AdversarialDistance",
+    "Augment",
     "Coral",
     "Distance",
     "DualAdversarialDistance",
@@ -63,6 +65,8 @@ __all__ = [
     "fit_density",
     "flatten_samples",
     "gaussian_lrmf",
+    "leak_threshold",
+    "leaks",
     "mean_distance",
     "median_bandwidth",
     "mlp_critic",

@@ -29,6 +29,11 @@ the engine's default ``Task.on_step_start`` calls :func:`step_schedules` on the 
 so resumed runs continue the schedule where they stopped. The recommended image setting
 (Roth et al.) is ``roth_gamma=Schedule(2.0, "exponential", steps=T)``, T the run's steps.
 
+Augmentation: ``augment`` (a :class:`~unpaired.distances.augment.Augment`) applies the
+same random ``T_p`` to both sets before the critic (and before the noise), in the critic
+loss, the generator loss and ``divergence``; check it with
+:func:`~unpaired.distances.augment.leaks` first.
+
 For patch critics (outputs (N, *)), the losses average over all outputs and the
 gradient regularizers use the per-sample mean logit.
 """
@@ -44,6 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from unpaired.distances._utils import check_option, check_positive, check_sets
+from unpaired.distances.augment import Augment
 from unpaired.distances.base import Distance
 
 AdversarialLoss = Literal["logistic", "hinge", "wasserstein"]
@@ -156,6 +162,7 @@ class AdversarialDistance(Distance):
         r1: float = 0.0,
         instance_noise: float | Schedule = 0.0,
         roth_gamma: float | Schedule = 0.0,
+        augment: Augment | None = None,
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
@@ -176,6 +183,7 @@ class AdversarialDistance(Distance):
                 f"roth_gamma needs loss='logistic' (Roth et al.'s JS-GAN), got {loss!r}"
             )
         self.generator = generator
+        self.augment = augment
 
     def set_step(self, step: int) -> None:
         """Move the scheduled hyperparameters to their values at engine step ``step``."""
@@ -196,6 +204,8 @@ class AdversarialDistance(Distance):
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Generator loss for predictions ``a`` (N, *) against memories ``b`` (M, *)."""
         check_sets(a, b)
+        if self.augment is not None:
+            a = self.augment(a)
         fake = self.logits(self._noisy(a))
         if self.loss == "logistic":
             return F.softplus(-fake).mean()  # -log sigmoid(f): non-saturating
@@ -213,6 +223,8 @@ class AdversarialDistance(Distance):
     def critic_loss(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Critic loss (with the configured regularizers) for ``a`` (N, *) fake, ``b`` (M, *) real."""
         check_sets(a, b)
+        if self.augment is not None:
+            a, b = self.augment.pair(a, b)
         xa, xb = self._noisy(a), self._noisy(b)
         need_grads = self.r1 > 0 or self.roth_gamma > 0
         if need_grads:
@@ -250,6 +262,8 @@ class AdversarialDistance(Distance):
         ``E_b f - E_a f``. Each is 0 at the optimal critic when ``a`` and ``b`` coincide.
         """
         check_sets(a, b)
+        if self.augment is not None:
+            a, b = self.augment.pair(a, b)
         objective = self._critic_objective(self.loss, self.logits(b), self.logits(a))
         offset = {"logistic": math.log(4.0), "hinge": 2.0, "wasserstein": 0.0}[self.loss]
         return offset - objective
