@@ -62,10 +62,7 @@ SHIMS: dict[str, set[str]] = {
 }
 
 #: Not yet moved (issue 11). Shrinks only; each entry says what is left and where it goes.
-PENDING: dict[str, set[str]] = {
-    # _layout (130 lines), from main's maps generator (translation data, branch trdata)
-    "unpaired/data/synthetic/maps.py": {"function"},
-}
+PENDING: dict[str, set[str]] = {}
 
 
 def _modules() -> list[Path]:

@@ -7,6 +7,9 @@ Losses (``b`` is "real", ``a`` is "fake"; ``f`` is the critic's logit):
 * ``"hinge"``: critic ``E_b relu(1 - f(b)) + E_a relu(1 + f(a))``, generator ``-E_a f(a)``.
 * ``"wasserstein"``: critic ``E_a f(a) - E_b f(b)``, generator ``-E_a f(a)``; pair it with
   ``gradient_penalty`` (WGAN-GP, Gulrajani et al. 2017).
+* ``"least-squares"`` (LSGAN, Mao et al. 2017; CycleGAN's default): critic
+  ``1/2 (E_b (f(b) - 1)^2 + E_a f(a)^2)``, generator ``E_a (f(a) - 1)^2`` (the 0.5 and the
+  MSE targets 1 / 0 of junyanz/pytorch-CycleGAN-and-pix2pix, ``GANLoss('lsgan')``).
 
 Critic regularizers (added to ``critic_loss``):
 
@@ -52,8 +55,8 @@ from unpaired.distances._utils import check_option, check_positive, check_sets
 from unpaired.distances.augment import Augment
 from unpaired.distances.base import Distance
 
-AdversarialLoss = Literal["logistic", "hinge", "wasserstein"]
-LOSSES: tuple[str, ...] = ("logistic", "hinge", "wasserstein")
+AdversarialLoss = Literal["logistic", "hinge", "wasserstein", "least-squares"]
+LOSSES: tuple[str, ...] = ("logistic", "hinge", "wasserstein", "least-squares")
 ScheduleKind = Literal["constant", "linear", "exponential"]
 SCHEDULES: tuple[str, ...] = ("constant", "linear", "exponential")
 
@@ -209,6 +212,8 @@ class AdversarialDistance(Distance):
         fake = self.logits(self._noisy(a))
         if self.loss == "logistic":
             return F.softplus(-fake).mean()  # -log sigmoid(f): non-saturating
+        if self.loss == "least-squares":
+            return (fake - 1).square().mean()
         return -fake.mean()
 
     @staticmethod
@@ -218,6 +223,8 @@ class AdversarialDistance(Distance):
             return F.softplus(-real).mean() + F.softplus(fake).mean()
         if loss == "hinge":
             return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
+        if loss == "least-squares":
+            return 0.5 * ((real - 1).square().mean() + fake.square().mean())
         return fake.mean() - real.mean()
 
     def critic_loss(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -259,13 +266,17 @@ class AdversarialDistance(Distance):
 
         ``logistic``: ``log 4 + E_b log D(b) + E_a log(1 - D(a))`` (a lower bound on
         ``2 JSD``); ``hinge``: ``2 - hinge critic loss``; ``wasserstein``:
-        ``E_b f - E_a f``. Each is 0 at the optimal critic when ``a`` and ``b`` coincide.
+        ``E_b f - E_a f``; ``least-squares``: ``1/4 - LSGAN critic loss`` (the optimal
+        critic of identical sets outputs 1/2 everywhere; at most 1/4, for separated sets).
+        Each is 0 at the optimal critic when ``a`` and ``b`` coincide.
         """
         check_sets(a, b)
         if self.augment is not None:
             a, b = self.augment.pair(a, b)
         objective = self._critic_objective(self.loss, self.logits(b), self.logits(a))
-        offset = {"logistic": math.log(4.0), "hinge": 2.0, "wasserstein": 0.0}[self.loss]
+        offset = {"logistic": math.log(4.0), "hinge": 2.0, "wasserstein": 0.0, "least-squares": 0.25}[
+            self.loss
+        ]
         return offset - objective
 
     def extra_repr(self) -> str:
