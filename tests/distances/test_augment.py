@@ -175,4 +175,4 @@ def test_adversarial_distance_augments_both_sets_alike() -> None:
     dist(x, b[:8]).backward()
     assert x.grad is not None and bool(x.grad.abs().sum() > 0)
     assert bool((_rotation_of(critic.seen[0], base) > 0).any())
-    assert math.isfinite(float(dist.divergence(a[:8], b[:8])))
+    assert math.isfinite(float(dist.divergence(a[:8], b[:8]).detach()))

@@ -44,7 +44,9 @@ def test_bad_schedules_raise(kwargs: dict) -> None:
 
 def test_roth_schedule_needs_logistic() -> None:
     with pytest.raises(ValueError, match="roth_gamma needs"):
-        AdversarialDistance(mlp_critic(2), loss="hinge", roth_gamma=Schedule(1.0, "linear", steps=3))
+        AdversarialDistance(
+            mlp_critic(2), loss="hinge", roth_gamma=Schedule(1.0, "linear", steps=3)
+        )
 
 
 def test_step_schedules_moves_nested_distances() -> None:

@@ -274,9 +274,12 @@ class AdversarialDistance(Distance):
         if self.augment is not None:
             a, b = self.augment.pair(a, b)
         objective = self._critic_objective(self.loss, self.logits(b), self.logits(a))
-        offset = {"logistic": math.log(4.0), "hinge": 2.0, "wasserstein": 0.0, "least-squares": 0.25}[
-            self.loss
-        ]
+        offset = {
+            "logistic": math.log(4.0),
+            "hinge": 2.0,
+            "wasserstein": 0.0,
+            "least-squares": 0.25,
+        }[self.loss]
         return offset - objective
 
     def extra_repr(self) -> str:

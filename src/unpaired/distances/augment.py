@@ -177,7 +177,9 @@ class Augment(nn.Module):
             b = (b * apply).reshape((n,) + (1,) * (x.dim() - 1))
             return x + b
         if x.dim() != 4:
-            raise ValueError(f"Augment({self.op!r}): expected images (N, C, H, W), got {tuple(x.shape)}")
+            raise ValueError(
+                f"Augment({self.op!r}): expected images (N, C, H, W), got {tuple(x.shape)}"
+            )
         if self.op == "flip":
             return torch.where(apply[:, None, None, None], x.flip(-1), x)
         if self.op in ("rot90", "rot90-uniform"):

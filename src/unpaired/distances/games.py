@@ -170,6 +170,7 @@ def dirac_field(
     descends ``d(theta)`` and the second component is 0 (the inner problem is solved
     exactly; :func:`dual_psi` reads the optimal critic's slope off a trajectory).
     """
+
     def field(z: torch.Tensor, step: int) -> torch.Tensor:
         theta = z[0].detach().clone().requires_grad_(True)
         a = theta.reshape(1, 1).expand(samples, 1)

@@ -251,7 +251,10 @@ def run(cfg: Config, ctx: RunContext) -> Report:
         figures=figures,
         metrics={
             "goals": goals,
-            "rates": {k: {"analytic": r["analytic"], "measured": r["measured"]} for k, r in results.items()},
+            "rates": {
+                k: {"analytic": r["analytic"], "measured": r["measured"]}
+                for k, r in results.items()
+            },
             "final_distance": {k: r["final"] for k, r in results.items()},
         },
     )
