@@ -466,6 +466,120 @@ def data_inspect_cmd(
         raise typer.Exit(2)
 
 
+@app.command("predict")
+@_user_errors
+def predict_cmd(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run directory (or one of its models/*.pt files).")
+    ],
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="Input: keypoints (.npy/.npz/.csv/COCO .json), an image or image folder, "
+            "samples (.npy/.npz/.csv), or frames (folder, TUM or KITTI sequence)."
+        ),
+    ],
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model", help="Model of the run [default: its only one]; see `unpaired runs`."
+        ),
+    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Output folder (new or empty).")] = Path(
+        "predictions"
+    ),
+    network: Annotated[
+        str | None, typer.Option("--network", help="Network of the model [default: its first].")
+    ] = None,
+    device: Annotated[str, typer.Option("--device", help="cpu, cuda, cuda:1, ...")] = "cpu",
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Inputs per forward pass.")] = 256,
+    figures: Annotated[
+        int, typer.Option("--figures", help="Pose models: skeleton PNGs of this many frames.")
+    ] = 8,
+    sequence_format: Annotated[
+        str, typer.Option("--format", help="SfM input: auto, folder, tum or kitti.")
+    ] = "auto",
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+    ] = True,
+) -> None:
+    """Apply a trained model to your own files; write OUT whole or not at all.
+
+    Pose lifters write OUT/poses.npy (T, 17, 3) and skeleton PNGs; image models PNGs of
+    the same names; alignment transforms OUT/aligned.npy; SfM models per-frame depth
+    (.npy and PNG) and OUT/trajectory.txt (TUM format). Bad input exits with code 2.
+    """
+    from unpaired.engine.records import load
+    from unpaired.inference import predict_files
+
+    loaded = load(run_dir, model)
+    options: dict[str, Any] = {"figures": figures}
+    if loaded.kinds[loaded.select(network)] == "sfm":
+        options = {"sequence_format": sequence_format}
+    summary = predict_files(
+        loaded,
+        source,
+        out_dir,
+        network=network,
+        batch_size=batch_size,
+        device=device,
+        progress=progress and sys.stderr.isatty(),
+        **options,
+    )
+    counts = ", ".join(f"{v} {k}" for k, v in summary.items() if isinstance(v, int))
+    out.print(f"{summary['model']} ({summary['kind']}): {counts} -> {out_dir}")
+
+
+def _fmt_metric(v: float | None) -> str:
+    return "" if v is None else f"{v:.4g}"
+
+
+@app.command("runs")
+@_user_errors
+def runs_cmd(
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(help="DIR (default: runs), or: compare RUN_A RUN_B."),
+    ] = None,
+    metrics: Annotated[int, typer.Option("--metrics", help="Headline metrics shown per run.")] = 3,
+) -> None:
+    """List the runs under DIR (recipe, date, models, headline metrics, status), or
+    compare two runs' metrics side by side (`unpaired runs compare A B`)."""
+    from unpaired.inference.runs import compare_runs, find_runs
+
+    words = list(args or [])
+    if words and words[0] == "compare":
+        if len(words) != 3:
+            raise ConfigError("usage: unpaired runs compare RUN_A RUN_B")
+        table = Table("metric", words[1], words[2], "B - A", box=None, pad_edge=False)
+        for name, a, b in compare_runs(words[1], words[2]):
+            diff = None if a is None or b is None else b - a
+            table.add_row(name, _fmt_metric(a), _fmt_metric(b), _fmt_metric(diff))
+        out.print(table)
+        return
+    if len(words) > 1:
+        raise ConfigError("usage: unpaired runs [DIR] | unpaired runs compare RUN_A RUN_B")
+    root = Path(words[0]) if words else Path("runs")
+    runs = find_runs(root)
+    if not runs:
+        out.print(f"no runs under {root}")
+        return
+    table = Table(
+        "run", "recipe", "date (UTC)", "status", "models", "metrics", box=None, pad_edge=False
+    )
+    for r in runs:
+        shown = list(r.metrics.items())[:metrics]
+        table.add_row(
+            str(r.path),
+            r.recipe,
+            r.date,
+            r.status,
+            str(len(r.models)) if len(r.models) > 3 else ", ".join(r.models),
+            "; ".join(f"{k}={v:.4g}" for k, v in shown),
+        )
+    out.print(table)
+
+
 def main() -> None:
     app()
 
