@@ -49,8 +49,11 @@ from unpaired.distances import (
 from unpaired.engine import Task, TrainConfig, fit
 from unpaired.evaluation import ClassifierTask
 from unpaired.models.autoencoder import Autoencoder
-from unpaired.models.images import ImageClassifier
+from unpaired.models.images import ImageClassifier, PatchCritic
+from unpaired.models.munit import MUNITAutoencoder
 from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shift
+from unpaired.models.unet import UNetGenerator
+from unpaired.translation import MUNIT, Pix2Pix
 
 sys.path.insert(0, str(Path(__file__).parent / "aign"))
 from _tiny import TASKS as AIGN_TASKS
@@ -122,6 +125,34 @@ def _classifier() -> tuple[Task, Any]:
     return ClassifierTask(net, x, y), (x, y)
 
 
+def _munit(cycle_weight: float) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        net = lambda: MUNITAutoencoder(1, width=4, blocks=1, mlp_dim=8, style_dim=4)  # noqa: E731
+        critic = lambda: AdversarialDistance(PatchCritic(1, width=4, layers=2))  # noqa: E731
+        x = torch.rand(4, 1, 16, 16) * 2 - 1
+        task = MUNIT(
+            net(), net(), critic(), critic(), cycle_weight=cycle_weight, eval_a=x[:2], eval_b=x[2:]
+        )
+        return task, {"a": x[:2], "b": x[2:].flip(-1)}
+
+    return build
+
+
+def _pix2pix() -> tuple[Task, Any]:
+    torch.manual_seed(0)
+    a, b = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 1, 32, 32) * 2 - 1
+    gen = UNetGenerator(3, 1, downs=5, width=4)
+    task = Pix2Pix(gen, AdversarialDistance(PatchCritic(4, width=4, layers=2)), eval_a=a, eval_b=b)
+    return task, (a, b)
+
+
+TRANSLATION_TASKS: dict[str, Builder] = {
+    "munit": _munit(0.0),
+    "munit-cycle": _munit(10.0),
+    "pix2pix": _pix2pix,
+}
+
 ALIGNMENT_TASKS: dict[str, Builder] = {
     "align-mean": _align(Shift, MeanDistance),
     "align-mlp-dual": _align(MLPTransform, lambda: DualAdversarialDistance(kernel="rbf")),
@@ -140,7 +171,7 @@ ALIGNMENT_TASKS: dict[str, Builder] = {
     "autoencoder": _autoencoder,
     "classifier": _classifier,
 }
-TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS}
+TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS, **TRANSLATION_TASKS}
 
 
 def _grads(loss: torch.Tensor, params: list[torch.nn.Parameter]) -> list[torch.Tensor | None]:
