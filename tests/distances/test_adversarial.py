@@ -51,6 +51,18 @@ def test_hinge_and_wasserstein_losses() -> None:
     torch.testing.assert_close(wgan.divergence(a, b), fb.mean() - fa.mean())
 
 
+def test_least_squares_losses_match_lsgan() -> None:
+    # CycleGAN's GANLoss('lsgan'): D 0.5 (MSE(D(real), 1) + MSE(D(fake), 0)), G MSE(D(fake), 1)
+    a, b = _sets()
+    critic = _linear_critic([0.7, -0.2], 0.1)
+    d = AdversarialDistance(critic, loss="least-squares")
+    fa, fb = critic(a)[:, 0], critic(b)[:, 0]
+    want = 0.5 * (F.mse_loss(fb, torch.ones_like(fb)) + F.mse_loss(fa, torch.zeros_like(fa)))
+    torch.testing.assert_close(d.critic_loss(a, b), want)
+    torch.testing.assert_close(d(a, b), F.mse_loss(fa, torch.ones_like(fa)))
+    torch.testing.assert_close(d.divergence(a, b), 0.25 - want)
+
+
 @pytest.mark.parametrize(("w", "want"), [([0.6, 0.8], 0.0), ([1.2, 1.6], 1.0)])
 def test_gradient_penalty_of_a_linear_critic(w: list[float], want: float) -> None:
     # ||grad f|| = ||w|| everywhere, so the penalty is (||w|| - 1)^2 exactly

@@ -89,6 +89,7 @@ CASES = [
         zero_atol=0.02,
         fit_steps=150,
     ),
+    Case("adv-least-squares", _adv("least-squares"), grad_b=False, zero_atol=0.02, fit_steps=150),
     Case("flow-lrmf", _flow, zero_atol=0.1, fit_steps=100),
 ]
 IDS = [c.name for c in CASES]

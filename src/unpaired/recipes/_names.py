@@ -88,7 +88,9 @@ class DistanceSpec:
 _ClosedForm = Literal["mean", "coral", "mmd", "energy", "sinkhorn", "emd", "sliced"]
 _Dual = Literal["dual-linear", "dual-rbf", "gaussian-lrmf"]
 #: Every name that compares two sample sets as ``d(a, b)`` (all but flow LRMF).
-PriorDistanceName = Literal[_ClosedForm, "adversarial", "hinge", "wasserstein", "wgan-gp", _Dual]
+PriorDistanceName = Literal[
+    _ClosedForm, "adversarial", "hinge", "wasserstein", "wgan-gp", "lsgan", _Dual
+]
 DistanceName = Literal[PriorDistanceName, "flow-lrmf"]
 
 #: Every distance a config or ``--distance`` can name, in this order.
@@ -111,6 +113,12 @@ DISTANCES: dict[str, DistanceSpec] = {
         AdversarialDistance,
         "Wasserstein critic with a gradient penalty of 10 (WGAN-GP)",
         {"loss": "wasserstein", "gradient_penalty": 10.0},
+        critic=True,
+    ),
+    "lsgan": DistanceSpec(
+        AdversarialDistance,
+        "least-squares critic (LSGAN; CycleGAN's default)",
+        {"loss": "least-squares"},
         critic=True,
     ),
     "dual-linear": DistanceSpec(

@@ -533,6 +533,29 @@ def _axis(pos: torch.Tensor, half: torch.Tensor, walk: torch.Tensor, c: torch.Te
     return i, k, off, c - a0, length
 
 
+def _shore(sc: _Scene, x: torch.Tensor, y: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """Signed distance (m) outside the water at tile-frame points (x, y) (N, M): a
+    meandering river or a coast; +inf on tiles without water (computed only for those
+    that have it)."""
+    shore = torch.full_like(u, torch.inf)
+    wet_tiles = (sc.water[:, 0] > 0).nonzero()[:, 0]
+    if wet_tiles.numel():
+        xw, yw, w = x[wet_tiles], y[wet_tiles], sc.water_p[wet_tiles]
+        psi = math.pi * w[:, 0:1]
+        s = (
+            xw * torch.cos(psi)
+            + yw * torch.sin(psi)
+            - 0.3 * sc.extent[wet_tiles] * (w[:, 1:2] - 0.5)
+        )
+        along = -xw * torch.sin(psi) + yw * torch.cos(psi)
+        s = s + (2.0 + 8.0 * w[:, 3:4]) * torch.sin(
+            2 * math.pi * along / (60.0 + 80.0 * w[:, 4:5]) + 2 * math.pi * w[:, 5:6]
+        )
+        river = s.abs() - (6.0 + 9.0 * w[:, 2:3])  # signed distance outside the water (m)
+        shore[wet_tiles] = torch.where(sc.water[wet_tiles] == 1, river, -s)
+    return shore
+
+
 def _layout(sc: _Scene, u: torch.Tensor, v: torch.Tensor) -> dict[str, torch.Tensor]:
     """Ground layout at points (u, v) (N, M) of the grid frame: label, surface, buildings
     (with their roofs), and the coordinates the markings and cars need. No trees, cars."""
@@ -605,24 +628,7 @@ def _layout(sc: _Scene, u: torch.Tensor, v: torch.Tensor) -> dict[str, torch.Ten
     label = torch.where(building, BUILDING, label)
     label = torch.where(road, torch.where(major, MAJOR_ROAD, ROAD), label)
 
-    # Water in the tile frame: a meandering river or a coast, with a grassy bank.
-    # Computed only for the tiles that have water.
-    shore = torch.full_like(u, torch.inf)
-    wet_tiles = (sc.water[:, 0] > 0).nonzero()[:, 0]
-    if wet_tiles.numel():
-        xw, yw, w = x[wet_tiles], y[wet_tiles], sc.water_p[wet_tiles]
-        psi = math.pi * w[:, 0:1]
-        s = (
-            xw * torch.cos(psi)
-            + yw * torch.sin(psi)
-            - 0.3 * sc.extent[wet_tiles] * (w[:, 1:2] - 0.5)
-        )
-        along = -xw * torch.sin(psi) + yw * torch.cos(psi)
-        s = s + (2.0 + 8.0 * w[:, 3:4]) * torch.sin(
-            2 * math.pi * along / (60.0 + 80.0 * w[:, 4:5]) + 2 * math.pi * w[:, 5:6]
-        )
-        river = s.abs() - (6.0 + 9.0 * w[:, 2:3])  # signed distance outside the water (m)
-        shore[wet_tiles] = torch.where(sc.water[wet_tiles] == 1, river, -s)
+    shore = _shore(sc, x, y, u)
     wet = shore < 0
     bank = (shore >= 0) & (shore < 3.5) & ~road
     bridge = wet & major
