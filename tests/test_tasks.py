@@ -55,6 +55,9 @@ from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shif
 sys.path.insert(0, str(Path(__file__).parent / "aign"))
 from _tiny import TASKS as AIGN_TASKS
 
+sys.path.insert(0, str(Path(__file__).parent / "translation"))
+from _tiny_translation import tiny_batch, tiny_cyclegan
+
 Builder = Callable[[], tuple[Task, Any]]
 
 
@@ -140,7 +143,21 @@ ALIGNMENT_TASKS: dict[str, Builder] = {
     "autoencoder": _autoencoder,
     "classifier": _classifier,
 }
-TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS}
+
+
+def _cyclegan(**kw: float) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        return tiny_cyclegan(**kw), tiny_batch()
+
+    return build
+
+
+TRANSLATION_TASKS: dict[str, Builder] = {
+    "cyclegan": _cyclegan(),
+    "cyclegan-guess-noise": _cyclegan(noise_std=0.1, guess_weight=2.0),
+}
+TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS, **TRANSLATION_TASKS}
 
 
 def _grads(loss: torch.Tensor, params: list[torch.nn.Parameter]) -> list[torch.Tensor | None]:

@@ -2,7 +2,11 @@
 Translation Honesty"; docs/TRANSLATION.md).
 
 * :mod:`unpaired.translation.base`: the :class:`Translator` interface every translator
-  implements, ``translate(x, direction="a2b" | "b2a", guide=None)``, and helpers.
+  implements, ``translate(x, direction="a2b" | "b2a", guide=None)``, and helpers;
+* :mod:`unpaired.translation.cyclegan`: :class:`CycleGAN` (a Task) with the noise and
+  guess self-defenses, :class:`ImagePool`, :func:`default_prior`, :func:`guess_critic`;
+* :mod:`unpaired.translation.evaluation`: :class:`MapsEvaluator`, the honesty and
+  segmentation scores of any translator on photo <-> map tiles.
 """
 
 from unpaired.translation.base import (
@@ -15,8 +19,23 @@ from unpaired.translation.base import (
     opposite,
     translate_batched,
 )
+from unpaired.translation.cyclegan import (
+    CycleGAN,
+    ImagePool,
+    default_prior,
+    guess_critic,
+    guess_pairs,
+)
+from unpaired.translation.evaluation import MapsEvaluator, sn_key
 
 __all__ = [
+    "CycleGAN",
+    "ImagePool",
+    "MapsEvaluator",
+    "default_prior",
+    "guess_critic",
+    "guess_pairs",
+    "sn_key",
     "DIRECTIONS",
     "Direction",
     "Translator",
