@@ -14,7 +14,10 @@ def tiny_cyclegan(*, noise_std: float = 0.0, guess_weight: float = 0.0, **kw) ->
 
     guess = {}
     if guess_weight > 0:
-        guess = {"guess_a": guess_critic(3, width=4, n_layers=2), "guess_b": guess_critic(3, width=4, n_layers=2)}
+        guess = {
+            "guess_a": guess_critic(3, width=4, n_layers=2),
+            "guess_b": guess_critic(3, width=4, n_layers=2),
+        }
     return CycleGAN(
         gen(),
         gen(),

@@ -73,7 +73,7 @@ def test_guess_pairs_order_is_per_sample() -> None:
     assert labels.tolist() == [1.0, 0.0, 0.0, 1.0]  # 1: the reconstruction comes first
     assert pairs[:, :3].mean((1, 2, 3)).tolist() == [1.0, 0.0, 0.0, 1.0]
     assert pairs[:, 3:].mean((1, 2, 3)).tolist() == [0.0, 1.0, 1.0, 0.0]
-    with pytest.raises(ValueError, match="^reconstruction: "):
+    with pytest.raises(ValueError, match=r"^reconstruction: "):
         guess_pairs(orig, rec[:3], swap)
 
 
@@ -109,7 +109,9 @@ def test_the_guess_critic_sees_the_pending_paired_reconstructions() -> None:
     torch.manual_seed(1)
     loss = task.critic_losses(other)["guess_a"]
     torch.manual_seed(1)
-    assert float(loss.detach()) == pytest.approx(float(torch.where(torch.rand(8) < 0.5, 1.0, 4.0).mean()))
+    assert float(loss.detach()) == pytest.approx(
+        float(torch.where(torch.rand(8) < 0.5, 1.0, 4.0).mean())
+    )
     assert task.pending.images is None  # consumed
 
 
@@ -126,7 +128,9 @@ def test_noise_reaches_only_the_backward_generator_in_training() -> None:
     noise = noisy_b - clean_b
     rec_a = noisy_b + 1
     assert 0.09 < float(noise.std()) < 0.11 and abs(float(noise.mean())) < 0.01
-    assert float(losses["cycle_a"].detach()) == pytest.approx(10 * float((rec_a - batch["a"]).abs().mean()))
+    assert float(losses["cycle_a"].detach()) == pytest.approx(
+        10 * float((rec_a - batch["a"]).abs().mean())
+    )
     task.eval()
     with torch.no_grad():
         loss = task.generator_losses(batch)["cycle_a"]
@@ -193,9 +197,12 @@ def test_lr_decay_schedule() -> None:
 
 def _data() -> Unpaired:
     b = tiny_batch(n=8, seed=3)
-    return Unpaired({"a": TensorSampler(b["a"], batch_size=1), "b": TensorSampler(b["b"], batch_size=1)})
+    return Unpaired(
+        {"a": TensorSampler(b["a"], batch_size=1), "b": TensorSampler(b["b"], batch_size=1)}
+    )
 
 
+@pytest.mark.slow
 def test_resume_is_exact(tmp_path: Path) -> None:
     cfg = TrainConfig(steps=6, lr=2e-4, checkpoint_every=2, log_every=1)
 
@@ -211,7 +218,9 @@ def test_resume_is_exact(tmp_path: Path) -> None:
     resumed = tiny_cyclegan(guess_weight=2.0, noise_std=0.1, pool_size=2, lr_decay=(2, 6))
     res = fit(resumed, _data(), cfg, out=tmp_path / "run", seed=3, resume=True, progress=False)
     assert res.resumed_from == 3 and res.history == ref_fit.history
-    for (k, v), (k2, v2) in zip(ref.state_dict().items(), resumed.state_dict().items(), strict=True):
+    for (k, v), (k2, v2) in zip(
+        ref.state_dict().items(), resumed.state_dict().items(), strict=True
+    ):
         assert k == k2
         if isinstance(v, torch.Tensor):
             assert torch.equal(v, v2), k

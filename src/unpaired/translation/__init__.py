@@ -26,22 +26,23 @@ from unpaired.translation.cyclegan import (
     guess_critic,
     guess_pairs,
 )
-from unpaired.translation.evaluation import MapsEvaluator, sn_key
+from unpaired.translation.evaluation import MapsEvaluator, honesty_images, sn_key
 
 __all__ = [
+    "DIRECTIONS",
     "CycleGAN",
+    "Direction",
     "ImagePool",
     "MapsEvaluator",
-    "default_prior",
-    "guess_critic",
-    "guess_pairs",
-    "sn_key",
-    "DIRECTIONS",
-    "Direction",
     "Translator",
     "as_callable",
     "check_direction",
     "check_guide",
+    "default_prior",
+    "guess_critic",
+    "guess_pairs",
+    "honesty_images",
     "opposite",
+    "sn_key",
     "translate_batched",
 ]

@@ -304,9 +304,7 @@ class CycleGAN(Task):
     # ------------------------------------------------------------------ schedule
     def configure_optimizers(self, config: TrainConfig) -> dict[str, torch.optim.Optimizer]:
         self._optimizers = super().configure_optimizers(config)
-        self._base_lr = {
-            k: [g["lr"] for g in o.param_groups] for k, o in self._optimizers.items()
-        }
+        self._base_lr = {k: [g["lr"] for g in o.param_groups] for k, o in self._optimizers.items()}
         return self._optimizers
 
     def lr_factor(self, step: int) -> float:

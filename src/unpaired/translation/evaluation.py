@@ -47,7 +47,7 @@ from unpaired.metrics.honesty import (
 )
 from unpaired.translation.base import Translator, as_callable, translate_batched
 
-__all__ = ["MapsEvaluator", "quantize_to_palette", "sn_key"]
+__all__ = ["MapsEvaluator", "honesty_images", "quantize_to_palette", "sn_key"]
 
 
 def sn_key(sigma: float) -> str:
@@ -99,3 +99,37 @@ class MapsEvaluator:
             "hidden_rms": float(hidden.square().mean().sqrt()),
         }
         return out
+
+
+@torch.no_grad()
+def honesty_images(
+    translator: Translator,
+    photos: torch.Tensor,
+    maps: torch.Tensor,
+    palette: torch.Tensor,
+    *,
+    sigma: float = 0.05,
+    seed: int = 0,
+) -> dict[str, torch.Tensor]:
+    """The images of the honesty figure, each (N, C, H, W) in [-1, 1] except ``hidden``.
+
+    ``photo``, ``map`` (the true one), ``a2b`` = translation t, ``quantized`` = q(t),
+    ``hidden`` = |t - q(t)| summed over channels (N, 1, H, W, raw amplitude: scale it to
+    see it), ``rec`` = b2a(t), ``rec_quantized`` = b2a(q(t)), ``rec_noisy`` =
+    b2a(t + N(0, sigma^2)), ``b2a`` = the photo made from the true map."""
+    check_shape("photos", photos, ("N", "C", "H", "W"))
+    t = translator.translate(photos, "a2b")
+    q = quantize_to_palette(t, palette)
+    g = torch.Generator(device=photos.device).manual_seed(seed)
+    noise = torch.randn(t.shape, generator=g, device=t.device, dtype=t.dtype)
+    return {
+        "photo": photos,
+        "map": maps,
+        "a2b": t,
+        "quantized": q,
+        "hidden": (t - q).abs().sum(1, keepdim=True),
+        "rec": translator.translate(t, "b2a"),
+        "rec_quantized": translator.translate(q, "b2a"),
+        "rec_noisy": translator.translate(t + sigma * noise, "b2a"),
+        "b2a": translator.translate(maps, "b2a"),
+    }
