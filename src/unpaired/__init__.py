@@ -7,3 +7,12 @@ cross-domain manipulation (statistical distances for alignment). Both reduce to
 """
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):  # type: ignore[no-untyped-def]
+    """``unpaired.load`` (:func:`unpaired.engine.records.load`), imported when first used."""
+    if name == "load":
+        from unpaired.engine.records import load
+
+        return load
+    raise AttributeError(f"module 'unpaired' has no attribute {name!r}")

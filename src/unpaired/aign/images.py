@@ -26,6 +26,7 @@ from torch import nn
 from unpaired.aign.core import AIGN, Prior, Reconstruction, Rendered
 from unpaired.distances.base import Distance
 from unpaired.evaluation.images import ImageEvaluator
+from unpaired.models.record import Export
 from unpaired.renderers.downsample import Downsample
 from unpaired.renderers.mask import Masking
 
@@ -102,6 +103,21 @@ class ImageAIGN(AIGN):
 
     def evaluate(self) -> dict[str, float]:
         return {} if self.evaluator is None else self.evaluator(self.generator)
+
+    def exports(self) -> dict[str, Export]:
+        """The generator (kind ``"image"``): images (B, C, H, W) in [0, 1] -> images."""
+        return {"generator": image_export(self.generator)}
+
+
+def image_export(generator: nn.Module) -> Export:
+    """An image-to-image network as an :class:`Export` of kind ``"image"``, with its
+    ``channels`` and, for a fixed-mask inpainter, the ``size`` (H, W) it needs."""
+    net = getattr(generator, "net", generator)
+    meta: dict[str, Any] = {"channels": int(getattr(net, "channels", 0)) or None}
+    mask = getattr(generator, "mask", None)
+    if isinstance(mask, torch.Tensor):
+        meta["size"] = (int(mask.shape[-2]), int(mask.shape[-1]))
+    return Export(generator, "image", meta)
 
 
 class ParametricDecoderAIGN(ImageAIGN):

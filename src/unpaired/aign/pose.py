@@ -67,12 +67,13 @@ from unpaired.data.pose2d import (
     sample_cameras,
     sup1_augment,
 )
-from unpaired.data.skeleton import ROOT
+from unpaired.data.skeleton import H36M17_JOINTS, ROOT
 from unpaired.distances.base import Distance
 from unpaired.evaluation.predict import predict
 from unpaired.geometry import project
 from unpaired.metrics.pose import mpjpe, n_mpjpe, p_mpjpe, torso_aligned_error
 from unpaired.models.pose import CriticFeatures, align_poses, pose_features
+from unpaired.models.record import Export, recordable
 
 #: Metric keys of :func:`pose_errors` (as logged under ``eval/``) and their column names,
 #: the paper's first.
@@ -241,6 +242,7 @@ def reprojection_px(outputs: Mapping[str, torch.Tensor], keypoints: torch.Tensor
     return (rendered - keypoints).norm(dim=-1).mean(-1)
 
 
+@recordable
 class RelativePose(nn.Module):
     """Wraps a lifter returning root-relative poses (B, J, 3) as ``{"pose_rel": ...}``, the
     prediction :class:`LiftingTask` supervises (e.g. the Martinez MLP baseline)."""
@@ -324,6 +326,13 @@ class LiftingTask(AIGN):
                     self.paired_weight * self.camera_weight * camera.mean()
                 )
         return losses
+
+    def exports(self) -> dict[str, Export]:
+        """The lifter (kind ``"pose"``): 2D keypoints (B, J, 2) in pixels, the library's
+        joint order, -> ``{"pose_rel": (B, J, 3), ...}`` (metres, root-relative)."""
+        joints = self.eval_inputs.shape[1]
+        meta = {"joints": list(H36M17_JOINTS) if joints == len(H36M17_JOINTS) else joints}
+        return {"lifter": Export(self.generator, "pose", meta)}
 
     def outputs(self, *, chunk: int = 4096) -> dict[str, torch.Tensor]:
         """The generator's outputs on the evaluation inputs (eval mode, no grad)."""

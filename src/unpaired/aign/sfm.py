@@ -50,6 +50,7 @@ from unpaired.engine import TrainConfig
 from unpaired.evaluation.predict import predict
 from unpaired.metrics.camera import ate_5frame, camera_metrics
 from unpaired.metrics.depth import depth_metrics
+from unpaired.models.record import Export, recordable
 from unpaired.models.sfm import (
     DepthNet,
     EgomotionNet,
@@ -68,6 +69,7 @@ DEPTH_PATCH = 8
 CURVE_KEYS = ("depth_log_l1", "log_scale", "trl_err", "rot_err", "trl_ang", "photometric")
 
 
+@recordable
 class SfMGenerator(nn.Module):
     """The SfM AIGN's generators: egomotion input (B, 10, H, W) -> predictions.
 
@@ -304,6 +306,13 @@ class SfMTask(AIGN):
                 predictions["log_depth"], image
             )
         return losses
+
+    def exports(self) -> dict[str, Export]:
+        """The evaluated generator (kind ``"sfm"``: the weight average when ``ema`` > 0) with
+        the intrinsics (3, 3) and frame size it was evaluated at."""
+        h, w = self.eval_pairs.inputs.shape[-2:]
+        meta = {"intrinsics": self.eval_pairs.intrinsics, "height": int(h), "width": int(w)}
+        return {"generator": Export(self.eval_generator, "sfm", meta)}
 
     def predict_all(self, inputs: torch.Tensor, *, chunk: int = 32) -> dict[str, torch.Tensor]:
         """:attr:`eval_generator`'s predictions for every row of ``inputs`` (N, 10, H, W),

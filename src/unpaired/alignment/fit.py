@@ -247,7 +247,12 @@ def align(
             seed=seed,
         )
     task = AlignTask(
-        transform, distance, identity_weight=identity_weight, eval_a=eval_a, eval_b=eval_b
+        transform,
+        distance,
+        identity_weight=identity_weight,
+        eval_a=eval_a,
+        eval_b=eval_b,
+        units=(std.center, std.scale),
     )
     initial = None if distance.learned else task.distance_value(eval_a, eval_b)
     data = Unpaired(

@@ -38,6 +38,7 @@ from unpaired.distances import (
     sliced_wasserstein,
 )
 from unpaired.engine.task import Task
+from unpaired.models.record import Export
 from unpaired.models.transforms import Transform
 
 __all__ = [
@@ -77,7 +78,9 @@ class AlignTask(Task):
     two differ only in how the inner max is solved. ``identity_weight`` = rho adds the
     explicit regularizer ``R(T) = rho * mean((T(a) - a)^2)`` (loss ``identity``): T should
     change the samples no more than needed. ``eval_a`` (N, D), ``eval_b`` (M, D):
-    held-out sets for :meth:`evaluate` (``eval/distance``).
+    held-out sets for :meth:`evaluate` (``eval/distance``). ``units`` = (center (D,),
+    scale): the standardization ``z = (x - center) / scale`` T works in, exported with it
+    (default: none).
     """
 
     def __init__(
@@ -89,6 +92,7 @@ class AlignTask(Task):
         identity_weight: float = 0.0,
         eval_a: torch.Tensor | None = None,
         eval_b: torch.Tensor | None = None,
+        units: tuple[torch.Tensor, float] | None = None,
     ) -> None:
         super().__init__()
         if isinstance(distance, FlowLRMF) and not transform.invertible:
@@ -105,11 +109,20 @@ class AlignTask(Task):
         self.critic_l2 = float(critic_l2)
         self.identity_weight = float(identity_weight)
         self.loss_key = _loss_key(distance)
+        self.units = units
         self.register_buffer("eval_a", eval_a)
         self.register_buffer("eval_b", eval_b)
 
     def critic_parameters(self) -> list[nn.Parameter]:
         return list(self.distance.parameters()) if self.distance.learned else []
+
+    def exports(self) -> dict[str, Export]:
+        """T (kind ``"transform"``): samples (B, D) -> (B, D), applied in the original
+        units as ``T((x - center) / scale) * scale + center`` (meta ``center``, ``scale``)."""
+        meta: dict[str, Any] = {}
+        if self.units is not None:
+            meta = {"center": self.units[0].detach().cpu(), "scale": float(self.units[1])}
+        return {"transform": Export(self.transform, "transform", meta)}
 
     def generator_losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         a, b = batch["a"], batch["b"]

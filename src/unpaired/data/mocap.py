@@ -1308,9 +1308,12 @@ def load_c3d(
 # --------------------------------------------------------------------------- any file
 
 
-def find_asf(amc: PathLike, listed: Sequence[PathLike] = ()) -> Path:
+def find_asf(
+    amc: PathLike, listed: Sequence[PathLike] = (), *, hint: str = "name the .asf"
+) -> Path:
     """The skeleton of an AMC take: a listed ASF in the same folder, else the folder's only
-    ASF, else ``<subject>.asf`` (CMU naming ``<subject>_<take>.amc``)."""
+    ASF, else ``<subject>.asf`` (CMU naming ``<subject>_<take>.amc``). ``hint`` ends the
+    error message (what the caller's user should do)."""
     amc = Path(amc)
     same = [Path(a) for a in listed if Path(a).parent == amc.parent]
     if len(same) == 1:
@@ -1323,7 +1326,7 @@ def find_asf(amc: PathLike, listed: Sequence[PathLike] = ()) -> Path:
         return named
     raise DataError(
         f"{amc}: cannot tell which ASF skeleton it uses (found {len(found)} .asf files in "
-        f"{amc.parent}); name the .asf"
+        f"{amc.parent}); {hint}"
     )
 
 

@@ -16,6 +16,9 @@ Around that:
   to an uninterrupted one (on CPU).
 * **Atomic checkpoints** every ``checkpoint_every`` steps, at the end, on SIGINT/SIGTERM
   and when the time budget runs out.
+* **Model records**: with each checkpoint, ``models/<name>.pt`` holds the networks the
+  task exports (:meth:`~unpaired.engine.Task.exports`, :mod:`unpaired.engine.records`),
+  what ``unpaired.load`` and ``unpaired predict`` read.
 * **NaN guard**: a non-finite loss or gradient stops training *before* the optimizer
   step with :class:`~unpaired.errors.NonFiniteError` (naming the loss and step);
   the last good checkpoint on disk is left untouched.
@@ -44,6 +47,7 @@ from unpaired.engine.fsdp import ShardedPlayers, is_sharded
 from unpaired.engine.logging import TIME_PREFIX, RunLogger
 from unpaired.engine.players import Players
 from unpaired.engine.progress import TrainingProgress
+from unpaired.engine.records import model_path, write_models
 from unpaired.engine.task import Task
 from unpaired.errors import ConfigError, UnpairedError
 
@@ -255,6 +259,7 @@ class _Run:
         self.seed, self.resume, self.deadline = seed, resume, deadline
         self.is_main = players.rank == 0
         out_path = Path(out) if out is not None else None
+        self.out_path = out_path
         self.ckpt_path = out_path / "checkpoints" / self.name / "last.pt" if out_path else None
         self.own_logger = logger is None
         self.logger = RunLogger(out_path, enabled=self.is_main) if logger is None else logger
@@ -277,6 +282,8 @@ class _Run:
             self.start = self.step = self.step_last = self.resumed_from = state["step"]
             self.history = state["history"]
             if state["finished"] or self.start >= self.config.steps:
+                if self.is_main and not model_path(self.out_path, self.name).exists():
+                    self._write_models(state)  # a run from before model records
                 return True
         if self.is_main:
             self.logger.truncate(self.name, self.start)
@@ -336,6 +343,21 @@ class _Run:
         state = self.players.state(step, self.history, finished, self.seed)
         if self.is_main:
             ckpt.save_atomic(state, self.ckpt_path)
+            self._write_models(state)
+
+    def _write_models(self, state: dict[str, Any]) -> None:
+        """``models/<name>.pt`` from a checkpoint's state (rank 0; the task's full weights)."""
+        assert self.out_path is not None
+        task = getattr(self.players, "user_task", self.players.task)
+        write_models(
+            self.out_path,
+            self.name,
+            task,
+            task.exports(),
+            step=state["step"],
+            finished=state["finished"],
+            state=state["task"],
+        )
 
     def result(self, seconds: float | None = None) -> FitResult:
         return FitResult(

@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from unpaired.distances import step_schedules
+from unpaired.models.record import Export
+
 if TYPE_CHECKING:
     from unpaired.engine.loop import TrainConfig
 
@@ -30,7 +33,8 @@ class Task(nn.Module):
     ``n_critic`` times :meth:`critic_losses` (two-player tasks only) and once
     :meth:`generator_losses`, each on a fresh batch; every ``eval_every`` steps and at
     the end :meth:`evaluate`. Once per fit, before the first step, it calls
-    :meth:`configure_optimizers`.
+    :meth:`configure_optimizers`. With a run directory, whenever it checkpoints it also
+    writes ``models/<name>.pt``: the record of every network :meth:`exports` names.
     """
 
     def generator_losses(self, batch: Any) -> dict[str, torch.Tensor]:  # pragma: no cover
@@ -45,8 +49,10 @@ class Task(nn.Module):
 
     def on_step_start(self, step: int) -> None:
         """Called by the engine before every training step ``step`` (1, 2, ...), resumed
-        runs included; a no-op by default. Tasks use it to move step-driven state, e.g.
-        ``unpaired.distances.step_schedules(self, step)`` for annealed regularizers."""
+        runs included. By default it moves every step-driven hyperparameter of the task
+        (``unpaired.distances.step_schedules(self, step)``: annealed regularizers of
+        adversarial distances); an override should call ``super().on_step_start(step)``."""
+        step_schedules(self, step)
 
     def critic_parameters(self) -> list[nn.Parameter]:
         """Parameters trained by :meth:`critic_losses`; empty for single-player tasks."""
@@ -80,4 +86,12 @@ class Task(nn.Module):
         It must not depend on the training RNG (use its own ``torch.Generator``), so
         that interrupted and resumed runs log the same values.
         """
+        return {}
+
+    def exports(self) -> dict[str, Export]:
+        """The trained networks a run keeps for use, by name: ``{"generator":
+        Export(self.generator, "image")}``. The engine writes their records (class,
+        constructor arguments, weights, ``meta``) to ``models/<fit name>.pt`` with each
+        checkpoint; ``unpaired.load`` and ``unpaired predict`` read them. Networks must be
+        ``@recordable`` (:mod:`unpaired.models.record`); the default exports nothing."""
         return {}

@@ -17,6 +17,7 @@ from torch import nn
 from unpaired._checks import check_shape
 from unpaired.engine.task import Task
 from unpaired.evaluation.predict import predict
+from unpaired.models.record import Export
 
 
 def accuracy(
@@ -66,6 +67,11 @@ class ClassifierTask(Task):
         if self.augment is not None:
             x = self.augment(x)
         return {"cross_entropy": F.cross_entropy(self.net(x), y)}
+
+    def exports(self) -> dict[str, Export]:
+        """The classifier (kind ``"classifier"``): images -> logits (B, classes)."""
+        shape = tuple(int(s) for s in self.held_out_images.shape[1:])
+        return {"classifier": Export(self.net, "classifier", {"input_shape": shape})}
 
     def evaluate(self) -> dict[str, float]:
         return {

@@ -18,10 +18,12 @@ import torch
 from torch import nn
 
 from unpaired._checks import check_shape
+from unpaired.models.record import recordable
 
 __all__ = ["Autoencoder"]
 
 
+@recordable
 class Autoencoder(nn.Module):
     """Conv encoder (N, 1, 16, 16) -> (N, latent) and decoder back to [0, 1] images.
 

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from unpaired._checks import check_shape
+from unpaired.models.record import recordable
 
 Norm = Literal["none", "spectral"]
 Upsample = Literal["shuffle", "nearest"]
@@ -67,6 +68,7 @@ def _conv(c_in: int, c_out: int, k: int = 3, stride: int = 1, *, norm: Norm = "n
     return nn.utils.parametrizations.spectral_norm(conv) if norm == "spectral" else conv
 
 
+@recordable
 class ResidualBlock(nn.Module):
     """conv-ReLU-conv plus identity (He et al.; no normalization, as in EDSR)."""
 
@@ -78,6 +80,7 @@ class ResidualBlock(nn.Module):
         return x + self.body(x)
 
 
+@recordable
 class SuperResolutionGenerator(nn.Module):
     """``G``: low-res (B, C, h, w) -> high-res (B, C, factor*h, factor*w) in (0, 1).
 
@@ -129,6 +132,7 @@ class SuperResolutionGenerator(nn.Module):
         return torch.sigmoid(out)
 
 
+@recordable
 class InpaintingGenerator(nn.Module):
     """``G``: masked image + mask -> complete image, (B, C, H, W) in (0, 1).
 
@@ -191,6 +195,7 @@ class InpaintingGenerator(nn.Module):
         return torch.sigmoid(out)
 
 
+@recordable
 class MaskedGenerator(nn.Module):
     """Non-blind inpainting with one fixed mask: ``G(x) = net(x, m)`` for masked images
     (B, C, H, W), the mask ``m`` (1, 1, H, W) (1 = visible) held as a buffer and expanded
@@ -207,6 +212,7 @@ class MaskedGenerator(nn.Module):
         return self.net(x, self.mask.expand(x.shape[0], -1, -1, -1))
 
 
+@recordable
 class DCGANCritic(nn.Module):
     """Image critic ``D``: (B, C, size, size) -> one logit per image (B,).
 
@@ -242,6 +248,7 @@ class DCGANCritic(nn.Module):
         return self.head(self.features(x)).flatten()
 
 
+@recordable
 class PatchCritic(nn.Module):
     """Fully convolutional critic ``D`` (PatchGAN): (B, C, H, W) -> (B, 1, H/2^L, W/2^L).
 
@@ -276,6 +283,7 @@ class PatchCritic(nn.Module):
         return self.net(x)
 
 
+@recordable
 class ParametricDecoder(nn.Module):
     """Learned decoder hi-res (B, C, H, W) -> low-res (B, C, H/factor, W/factor).
 
@@ -303,6 +311,7 @@ class ParametricDecoder(nn.Module):
         return self.net(x)
 
 
+@recordable
 class ImageClassifier(nn.Module):
     """Small CNN classifier (B, C, H, W) -> logits (B, num_classes).
 
@@ -342,6 +351,7 @@ class ImageClassifier(nn.Module):
         return self.head(self.features(x))
 
 
+@recordable
 class PixelClassifier(nn.Module):
     """Softmax regression on standardized pixels (B, C, size, size) -> (B, num_classes).
 

@@ -30,6 +30,7 @@ from unpaired._checks import check_shape
 from unpaired.data.pose2d import WORLD_TO_CAMERA_AXES, normalize_2d
 from unpaired.data.skeleton import H36M17_PARENTS, L_HIP, NUM_JOINTS, R_HIP, ROOT, bone_vectors
 from unpaired.geometry import euler_to_matrix, face_front, unproject
+from unpaired.models.record import recordable
 
 #: Fraction of components the paper keeps (60 of 96).
 PAPER_COMPONENT_RATIO = 60 / 96
@@ -40,6 +41,7 @@ def default_components(num_joints: int) -> int:
     return round(PAPER_COMPONENT_RATIO * 3 * num_joints)
 
 
+@recordable
 class PoseBasis(nn.Module):
     """PCA basis of aligned poses: buffers ``mean`` (J, 3), ``components`` (K, 3J) with
     orthonormal rows, ``stddev`` (K,) of the training weights. No trainable parameters."""
@@ -134,6 +136,7 @@ def compose_pose(shape: torch.Tensor, angles: torch.Tensor, root: torch.Tensor) 
 Norm = Literal["batch", "layer", "none"]
 
 
+@recordable
 class ResidualMLP(nn.Module):
     """Martinez et al. (2017) trunk: Linear -> norm -> ReLU -> Dropout, then ``blocks``
     residual blocks of two such layers. (B, D_in) -> (B, hidden).
@@ -178,6 +181,7 @@ class ResidualMLP(nn.Module):
         return h
 
 
+@recordable
 class LiftingGenerator(nn.Module):
     """AIGN pose generator (Sec. 2.1): 2D keypoints (B, J, 2) in pixels -> basis weights,
     focal length, Euler angles and the camera-frame 3D pose.
@@ -268,6 +272,7 @@ class LiftingGenerator(nn.Module):
         }
 
 
+@recordable
 class MartinezLifter(nn.Module):
     """Supervised 2D -> 3D baseline after Martinez et al. (2017): a residual MLP with batch
     norm and dropout. Keypoints (B, J, 2) in pixels are normalised per sample
@@ -357,6 +362,7 @@ def pose_feature_dim(features: CriticFeatures, parents: Sequence[int] = H36M17_P
     }[features]
 
 
+@recordable
 class PoseCritic(nn.Module):
     """Critic of 3D poses (the adversarial prior of Sec. 2.1): an MLP on
     :func:`pose_features`. (B, J, 3) -> scores (B,).

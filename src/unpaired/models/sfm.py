@@ -36,6 +36,7 @@ from torch import nn
 from unpaired._checks import check_shape
 from unpaired.data.flow import EGOMOTION_CHANNELS
 from unpaired.geometry import euler_to_matrix
+from unpaired.models.record import recordable
 
 
 def _conv(cin: int, cout: int, *, stride: int = 1) -> nn.Sequential:
@@ -47,6 +48,7 @@ def _down(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(_conv(cin, cout, stride=2), _conv(cout, cout))
 
 
+@recordable
 class DepthNet(nn.Module):
     """Frame (B, 3, H, W) in [0, 1] -> log depth (B, 1, H, W), log metres.
 
@@ -84,6 +86,7 @@ class DepthNet(nn.Module):
         return self.head(x)
 
 
+@recordable
 class EgomotionNet(nn.Module):
     """Egomotion input (B, 10, H, W) -> motion vector (B, 6): Euler angles (rad) and
     translation (m).
@@ -134,6 +137,7 @@ def motion_features(rotation: torch.Tensor, translation: torch.Tensor) -> torch.
     return torch.cat([rotation, translation[:, :, None]], 2).flatten(1)
 
 
+@recordable
 class MotionCritic(nn.Module):
     """D1 of the paper: relative transforms (B, 12) -> logits (B, 1); hidden 128-128-64."""
 
@@ -152,6 +156,7 @@ class MotionCritic(nn.Module):
         return self.net(features)
 
 
+@recordable
 class DepthCritic(nn.Module):
     """D2 of the paper: log depth (B, 1, H, W) -> patch logits (B, 1, H/8, W/8).
 

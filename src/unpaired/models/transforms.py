@@ -25,6 +25,7 @@ import zuko
 from torch import nn
 
 from unpaired.distances import push_forward
+from unpaired.models.record import recordable
 
 __all__ = ["Affine", "FlowTransform", "MLPTransform", "Shift", "Transform"]
 
@@ -41,6 +42,7 @@ class Transform(nn.Module):
         )  # pragma: no cover - overridden by every invertible transform
 
 
+@recordable
 class Shift(Transform):
     """``T(x) = x + b`` (translation only), ``b`` (D,) starts at 0."""
 
@@ -55,6 +57,7 @@ class Shift(Transform):
         return self(x), x.new_zeros(x.shape[0])
 
 
+@recordable
 class Affine(Transform):
     """``T(x) = W x + b`` with ``W`` (D, D) = I and ``b`` (D,) = 0 at the start."""
 
@@ -71,6 +74,7 @@ class Affine(Transform):
         return self(x), logdet.expand(x.shape[0])
 
 
+@recordable
 class MLPTransform(Transform):
     """Residual MLP ``T(x) = x + f(x)``; ``f``'s last layer starts at 0 (so T = identity).
 
@@ -98,6 +102,7 @@ class MLPTransform(Transform):
         raise ValueError("MLPTransform is not invertible: it has no log-determinant")
 
 
+@recordable
 class FlowTransform(Transform):
     """A normalizing flow ``T`` (zuko masked autoregressive flow, MAF), identity at start.
 

@@ -36,6 +36,7 @@ import torch
 
 from unpaired.aign.pose import TestSet, make_test_set
 from unpaired.data.mocap import (
+    find_asf,
     list_subjects,
     list_takes,
     load_bvh,
@@ -97,24 +98,6 @@ def _subject_takes(root: Path, subject: str, fps: float) -> dict[str, torch.Tens
     return {k: m.to_h36m17() for k, m in load_subject(root, subject, fps=fps).items()}
 
 
-def _asf_for(amc: Path, listed: Sequence[Path]) -> Path:
-    """The skeleton of an AMC take: a listed ASF in the same folder, else the folder's only
-    ASF, else ``<subject>.asf`` (CMU naming ``<subject>_<take>.amc``)."""
-    same = [a for a in listed if a.parent == amc.parent]
-    if len(same) == 1:
-        return same[0]
-    found = sorted(amc.parent.glob("*.asf"))
-    if len(found) == 1:
-        return found[0]
-    named = amc.parent / f"{amc.stem.split('_')[0]}.asf"
-    if named.is_file():
-        return named
-    raise DataError(
-        f"{amc}: cannot tell which ASF skeleton it uses (found {len(found)} .asf files in "
-        f"{amc.parent}); list the .asf in test_files"
-    )
-
-
 def load_test_files(
     paths: Sequence[str], *, fps: float, bvh_units: str, joint_map: str = ""
 ) -> dict[str, torch.Tensor]:
@@ -134,7 +117,9 @@ def load_test_files(
             load = load_bvh if f.suffix.lower() == ".bvh" else load_c3d
             motion = load(f, fps=fps, units=bvh_units, joint_map=joint_map or None)  # type: ignore[arg-type]
         else:
-            motion = load_take(_asf_for(f, listed_asf), f, fps=fps)
+            motion = load_take(
+                find_asf(f, listed_asf, hint="list the .asf in test_files"), f, fps=fps
+            )
         poses = motion.to_h36m17()
         if len(poses) == 0:
             raise DataError(f"{f}: no frames")

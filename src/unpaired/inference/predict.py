@@ -1,0 +1,287 @@
+"""``unpaired predict``: one code path per kind of network, files in, files out.
+
+Every predictor reads its input in chunks of ``batch_size``, writes into a temporary
+folder that becomes ``out`` only when everything succeeded (:func:`atomic_dir`), and
+turns bad input into one :class:`~unpaired.errors.DataError` line naming the file.
+
+=============  =====================================  ======================================
+kind           input                                  output (in ``out``)
+=============  =====================================  ======================================
+``pose``       keypoints (T, 17, 2): .npy/.npz/.csv/  ``poses.npy`` (T, 17, 3) metres,
+               COCO .json (:mod:`.keypoints`)         root-relative, camera orientation
+                                                      (x right, y down, z forward);
+                                                      ``skeletons/frame_*.png``
+``image``      an image folder or one PNG/JPEG        PNGs of the same names (folders kept)
+``classifier`` an image folder or one image           ``predictions.csv`` (file, class)
+``transform``  samples (N, D): .npy/.npz/.csv         ``aligned.npy``
+``sfm``        frames (folder, TUM or KITTI           ``depth/*.npy``, ``depth/*.png``,
+               sequence; :mod:`.sfm`)                 ``trajectory.txt`` (TUM format)
+=============  =====================================  ======================================
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from unpaired.data.arrays import load_samples
+from unpaired.data.images import IMAGE_EXTENSIONS, list_images, read_image
+from unpaired.engine.records import LoadedModel
+from unpaired.errors import DataError
+from unpaired.inference._output import Bar, atomic_dir
+from unpaired.inference.keypoints import read_keypoints
+
+__all__ = ["PREDICTORS", "predict_files", "predict_poses", "read_images"]
+
+Predictor = Callable[..., dict[str, Any]]
+
+
+def _tensor_output(out: Any, key: str) -> torch.Tensor:
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(out, dict) and key in out:
+        return out[key]
+    raise DataError(f"the network returned {type(out).__name__}, not a tensor or '{key}'")
+
+
+# ---------------------------------------------------------------------------- pose
+
+
+def _pose_figures(poses: np.ndarray, folder: Path, count: int) -> list[Path]:
+    """Skeleton PNGs of ``count`` evenly spaced frames (camera frame -> y up for the plot)."""
+    from unpaired.viz.skeleton import plot_pose_3d
+
+    if count <= 0:
+        return []
+    frames = sorted({round(i) for i in np.linspace(0, len(poses) - 1, min(count, len(poses)))})
+    flip = torch.tensor([1.0, -1.0, -1.0])  # x right, y down, z forward -> y up, facing +z
+    return [
+        plot_pose_3d(
+            folder / f"frame_{t:06d}.png",
+            torch.from_numpy(np.array(poses[t])) * flip,
+            title=f"frame {t}",
+        )
+        for t in frames
+    ]
+
+
+def predict_poses(
+    net: nn.Module,
+    keypoints: np.ndarray,
+    out: Path,
+    *,
+    batch_size: int,
+    device: torch.device,
+    progress: bool = False,
+    figures: int = 8,
+) -> dict[str, Any]:
+    """Lift keypoints (T, J, 2) in chunks into ``out/poses.npy`` (T, J, 3) (written as a
+    memory map: the whole sequence is never held twice) plus ``figures`` skeleton PNGs."""
+    t, j = keypoints.shape[:2]
+    poses = np.lib.format.open_memmap(
+        out / "poses.npy", mode="w+", dtype=np.float32, shape=(t, j, 3)
+    )
+    with Bar("poses", t, enabled=progress) as bar, torch.inference_mode():
+        for start in range(0, t, batch_size):
+            chunk = np.array(keypoints[start : start + batch_size], dtype=np.float32)
+            if not np.isfinite(chunk).all():
+                bad = start + int(np.argwhere(~np.isfinite(chunk))[0][0])
+                raise DataError(f"keypoints of frame {bad} are not finite (NaN or inf)")
+            x = torch.from_numpy(chunk).to(device)
+            poses[start : start + len(chunk)] = (
+                _tensor_output(net(x), "pose_rel").float().cpu().numpy()
+            )
+            bar.advance(len(chunk))
+    poses.flush()
+    pngs = _pose_figures(poses, out / "skeletons", figures)
+    del poses
+    return {"frames": t, "outputs": ["poses.npy"], "figures": len(pngs)}
+
+
+def _predict_pose(model: LoadedModel, key: str, source: Path, out: Path, **kw: Any) -> dict:
+    joints = model.meta[key].get("joints")
+    count = len(joints) if isinstance(joints, list) else int(joints or 17)
+    keypoints = read_keypoints(source, joints=count)
+    return predict_poses(model.networks[key], keypoints, out, **kw)
+
+
+# ---------------------------------------------------------------------------- images
+
+
+def _image_files(source: Path) -> tuple[Path, list[Path]]:
+    """(root, files): a folder's images (recursively, sorted) or one image file."""
+    if source.is_file():
+        if source.suffix.lower() not in IMAGE_EXTENSIONS:
+            raise DataError(
+                f"{source}: not an image ({', '.join(IMAGE_EXTENSIONS)}) or a folder of images"
+            )
+        return source.parent, [source]
+    return source, list(list_images(source))
+
+
+def read_images(
+    files: list[Path], *, channels: int, batch_size: int, size: tuple[int, int] | None = None
+) -> Iterator[tuple[list[Path], torch.Tensor]]:
+    """Batches of (paths, images (B, C, H, W) in [0, 1]); consecutive images of one size
+    are batched together. ``size``: the (H, W) every image must have."""
+    batch: list[torch.Tensor] = []
+    names: list[Path] = []
+    for path in files:
+        image = (read_image(path, channels=channels) + 1.0) / 2.0  # type: ignore[arg-type]
+        if size is not None and tuple(image.shape[1:]) != tuple(size):
+            raise DataError(
+                f"{path}: image of {image.shape[2]}x{image.shape[1]} pixels; this model needs "
+                f"{size[1]}x{size[0]} (width x height)"
+            )
+        if batch and (image.shape != batch[0].shape or len(batch) == batch_size):
+            yield names, torch.stack(batch)
+            batch, names = [], []
+        batch.append(image)
+        names.append(path)
+    if batch:
+        yield names, torch.stack(batch)
+
+
+def _save_png(image: torch.Tensor, path: Path) -> None:
+    from PIL import Image
+
+    arr = image.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).save(path)
+
+
+def _image_setup(model: LoadedModel, key: str) -> tuple[int, tuple[int, int] | None, tuple]:
+    meta = model.meta[key]
+    channels = int(meta.get("channels") or meta.get("input_shape", (1,))[0])
+    size = meta.get("size")
+    if size is None and "input_shape" in meta:
+        size = tuple(meta["input_shape"][1:])
+    lo, hi = meta.get("range", (0.0, 1.0))
+    return channels, (tuple(size) if size is not None else None), (float(lo), float(hi))
+
+
+def _predict_images(
+    model: LoadedModel, key: str, source: Path, out: Path, *, batch_size: int,
+    device: torch.device, progress: bool = False, **_: Any,
+) -> dict[str, Any]:  # fmt: skip
+    net = model.networks[key]
+    channels, size, (lo, hi) = _image_setup(model, key)
+    root, files = _image_files(source)
+    with Bar("images", len(files), enabled=progress) as bar, torch.inference_mode():
+        for paths, x in read_images(files, channels=channels, batch_size=batch_size, size=size):
+            y = _tensor_output(net((x * (hi - lo) + lo).to(device)), "output")
+            y = ((y.float().cpu() - lo) / (hi - lo)).clamp(0, 1)
+            for path, image in zip(paths, y, strict=True):
+                _save_png(image, (out / path.relative_to(root)).with_suffix(".png"))
+            bar.advance(len(paths))
+    return {
+        "images": len(files),
+        "outputs": [p.relative_to(root).with_suffix(".png").as_posix() for p in files[:3]],
+    }
+
+
+def _predict_classes(
+    model: LoadedModel, key: str, source: Path, out: Path, *, batch_size: int,
+    device: torch.device, progress: bool = False, **_: Any,
+) -> dict[str, Any]:  # fmt: skip
+    net = model.networks[key]
+    channels, size, (lo, hi) = _image_setup(model, key)
+    root, files = _image_files(source)
+    with (out / "predictions.csv").open("w", newline="") as f, torch.inference_mode():
+        writer = csv.writer(f)
+        writer.writerow(["file", "class", "probability"])
+        with Bar("images", len(files), enabled=progress) as bar:
+            for paths, x in read_images(files, channels=channels, batch_size=batch_size, size=size):
+                probs = net((x * (hi - lo) + lo).to(device)).float().softmax(-1).cpu()
+                p, c = probs.max(-1)
+                for path, ci, pi in zip(paths, c.tolist(), p.tolist(), strict=True):
+                    writer.writerow([path.relative_to(root).as_posix(), ci, f"{pi:.6f}"])
+                bar.advance(len(paths))
+    return {"images": len(files), "outputs": ["predictions.csv"]}
+
+
+# ---------------------------------------------------------------------------- transform
+
+
+def _predict_transform(
+    model: LoadedModel, key: str, source: Path, out: Path, *, batch_size: int,
+    device: torch.device, progress: bool = False, **_: Any,
+) -> dict[str, Any]:  # fmt: skip
+    net, meta = model.networks[key], model.meta[key]
+    samples, shape = load_samples(source)
+    x = torch.from_numpy(samples).float()
+    dim = x.shape[1]
+    center = meta.get("center", torch.zeros(dim))
+    scale = float(meta.get("scale", 1.0))
+    if center.shape != (dim,):
+        raise DataError(
+            f"{source}: {dim} features per sample; this transform was learned on {center.shape[0]}"
+        )
+    parts = []
+    with Bar("samples", len(x), enabled=progress) as bar, torch.inference_mode():
+        for chunk in x.split(batch_size):
+            z = (chunk - center) / scale
+            parts.append(net(z.to(device)).float().cpu() * scale + center)
+            bar.advance(len(chunk))
+    np.save(out / "aligned.npy", torch.cat(parts).numpy().reshape(shape))
+    return {"samples": len(x), "outputs": ["aligned.npy"]}
+
+
+def _predict_sfm(model: LoadedModel, key: str, source: Path, out: Path, **kw: Any) -> dict:
+    from unpaired.inference.sfm import predict_sequence
+
+    return predict_sequence(model, key, source, out, **kw)
+
+
+#: kind -> predictor ``(model, network key, input, out, **options) -> summary``.
+PREDICTORS: dict[str, Predictor] = {
+    "pose": _predict_pose,
+    "image": _predict_images,
+    "classifier": _predict_classes,
+    "transform": _predict_transform,
+    "sfm": _predict_sfm,
+}
+
+
+def predict_files(
+    model: LoadedModel,
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    *,
+    network: str | None = None,
+    batch_size: int = 256,
+    device: str | torch.device = "cpu",
+    progress: bool = False,
+    **options: Any,
+) -> dict[str, Any]:
+    """Apply network ``network`` (default: the first) of ``model`` to the file or folder
+    ``source``, writing ``out`` whole or not at all; returns a summary (counts, files).
+    ``options`` go to the kind's predictor (``figures`` for poses; ``sequence_format``,
+    ``intrinsics`` for SfM)."""
+    key = model.select(network)
+    kind = model.kinds[key]
+    if kind not in PREDICTORS:
+        raise DataError(
+            f"model '{model.name}' network '{key}' is of kind '{kind}', which predict does "
+            f"not apply yet (kinds: {', '.join(PREDICTORS)})"
+        )
+    if batch_size < 1:
+        raise DataError(f"--batch-size must be >= 1, got {batch_size}")
+    source_path = Path(source)
+    if not source_path.exists():
+        raise DataError(f"{source_path}: no such file or folder")
+    dev = torch.device(device)
+    model.networks[key].to(dev)
+    with atomic_dir(out) as tmp:
+        summary = PREDICTORS[kind](
+            model, key, source_path, tmp, batch_size=batch_size, device=dev, progress=progress,
+            **options,
+        )  # fmt: skip
+    return {"model": model.name, "network": key, "kind": kind, "out": str(out), **summary}
