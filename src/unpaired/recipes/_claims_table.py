@@ -153,6 +153,30 @@ CLAIMS: dict[str, RecipeClaims] = {
             ),
         ),
     ),
+    "gan-dirac": RecipeClaims(
+        "Thesis slides 'Solving min-max with 1st order methods is hard' (Mescheder et al. "
+        "2018): plain simultaneous GD spirals out of the Dirac-GAN, regularised games "
+        "converge at their analytic rates",
+        (
+            Claim(
+                "plain simultaneous GD: measured rate per step (> 1: spirals out)",
+                ("rates", "plain-sim", "measured"),
+                ">",
+                1.0,
+                source="issue 16",
+            ),
+            holds(
+                "noise, R1, Roth and the dual converge (measured rate < 1)",
+                ("goals", "regularised_converge"),
+                source="issue 16",
+            ),
+            holds(
+                "measured rates match the analytic ones (2e-3 relative; noise 5e-3)",
+                ("goals", "measured_matches_analytic_2e-3"),
+                source="issue 16",
+            ),
+        ),
+    ),
     "align-digits": RecipeClaims(
         "USPS -> MNIST: unpaired alignment of an MNIST classifier's inputs (thesis)",
         (

@@ -184,13 +184,21 @@ def headline(view: RunView) -> str:
     return f"{v.label}: {value} (goal {v.goal})" if v.goal else f"{v.label}: {value}"
 
 
+def _overall(view: RunView) -> str:
+    """The CSS class of a run's verdict: ``notmet`` if any claim is not met, ``met`` if
+    every checked one is, else ``na``."""
+    statuses = {v.status for v in view.verdicts}
+    return "notmet" if "not met" in statuses else "met" if "met" in statuses else "na"
+
+
 def demo_page(views: Sequence[RunView], *, seed: int, seconds: float) -> str:
     """The demo's combined ``report.html``: what the demo did, one summary row per recipe
     (claim, headline, verdict, time, link), then each recipe as a collapsible section."""
     rows = "".join(
         f"<tr><td><a href='#{_slug(v.name)}-verdict'>{html.escape(v.name)}</a></td>"
         f"<td class=text>{html.escape(v.claim)}</td><td class=text>{html.escape(headline(v))}</td>"
-        f"<td class=text>{html.escape(summarize(v.verdicts) if v.status == 'completed' else v.status)}</td>"
+        f"<td class='text {_overall(v)}'>"
+        f"{html.escape(summarize(v.verdicts) if v.status == 'completed' else v.status)}</td>"
         f"<td>{'' if v.seconds is None else f'{v.seconds:.0f}'}</td></tr>"
         for v in views
     )
