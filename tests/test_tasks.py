@@ -61,6 +61,9 @@ from unpaired.translation.puppetgan import PuppetGAN
 sys.path.insert(0, str(Path(__file__).parent / "aign"))
 from _tiny import TASKS as AIGN_TASKS
 
+sys.path.insert(0, str(Path(__file__).parent / "translation"))
+from _tiny_translation import tiny_batch, tiny_cyclegan
+
 Builder = Callable[[], tuple[Task, Any]]
 
 
@@ -204,6 +207,18 @@ ALIGNMENT_TASKS: dict[str, Builder] = {
     "autoencoder": _autoencoder,
     "classifier": _classifier,
 }
+
+
+def _cyclegan(**kw: float) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        return tiny_cyclegan(**kw), tiny_batch()
+
+    return build
+
+
+TRANSLATION_TASKS["cyclegan"] = _cyclegan()
+TRANSLATION_TASKS["cyclegan-guess-noise"] = _cyclegan(noise_std=0.1, guess_weight=2.0)
 TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS, **TRANSLATION_TASKS}
 
 

@@ -200,7 +200,8 @@ REPORT_STYLE = (  # the run and demo reports (recipes/_run_report.py)
     "summary{cursor:pointer;font-weight:600}.verdict{border:2px solid #888;padding:.4em 1em;"
     "border-radius:6px;background:#fafafa}.met{background:#d9f2d9}.notmet{background:#f8d7d7}"
     ".na{background:#eee;color:#555}nav ol{margin:.2em 0}"
-    "@media print{body{max-width:none}details>summary{list-style:none}}"
+    "@media print{body{max-width:none}details>summary{list-style:none}"
+    "table,figure,.verdict{break-inside:avoid}}"
 )
 
 

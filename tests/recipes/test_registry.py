@@ -29,4 +29,5 @@ def test_demo_recipes_are_the_embedded_ones() -> None:
         "gan-dirac",
         "pose-synthetic",
         "sfm-scenes",
+        "cyclegan-maps",
     }
