@@ -10,7 +10,9 @@ real domain shows sizes to change.
 Models (``models``), same data, batch size and steps: ``puppetgan``; ``ablation``
 (PuppetGAN without the attribute-cycle losses); ``cycle-vae``
 (:mod:`unpaired.translation.cyclevae`); ``munit`` (:mod:`unpaired.translation.munit`,
-content of the real digit, style of the reference, real decoder); plus the rows ``identity`` (output = the real
+content of the real digit, style of the reference, real decoder); ``cyclegan``
+(:mod:`unpaired.translation.cyclegan`, the reference translated to the real domain);
+plus the rows ``identity`` (output = the real
 input) and ``reference`` (output = the synthetic reference) as the two trivial ends.
 Metrics on held-out real digits (:mod:`unpaired.translation.manipulation`): Acc by a
 classifier trained on the other real digits (with labels; the only use of real labels),
@@ -36,10 +38,11 @@ from unpaired.evaluation import ClassifierTask, accuracy
 from unpaired.models.images import DCGANCritic, ImageClassifier
 from unpaired.models.munit import MUNITAutoencoder
 from unpaired.models.puppet import SplitDecoder, SplitEncoder
+from unpaired.models.translation import ResnetGenerator
 from unpaired.recipes._names import make_distance
 from unpaired.recipes.base import RunContext
 from unpaired.report import Figure, Report, Table
-from unpaired.translation import MUNIT
+from unpaired.translation import MUNIT, CycleGAN
 from unpaired.translation.cyclevae import CycleVAE
 from unpaired.translation.manipulation import (
     apply,
@@ -55,6 +58,7 @@ MODELS = {
     "ablation": "PuppetGAN without attribute cycles (d)",
     "cycle-vae": "Cycle-VAE",
     "munit": "MUNIT (style of the reference)",
+    "cyclegan": "CycleGAN (reference translated to real)",
 }
 AOI_VALUES = {"rotation": (-40.0, 40.0), "size": (0.5, 0.8)}
 
@@ -79,9 +83,9 @@ class Config:
     classifier_width: int = 16
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=700,
-            lr=2e-4,
-            critic_lr=5e-5,
+            steps=250,
+            lr=1e-3,
+            critic_lr=2.5e-4,
             betas=(0.5, 0.999),
             log_every=25,
             eval_every=100,
@@ -93,7 +97,7 @@ class Config:
     )
 
     QUICK: ClassVar[dict] = {
-        "train.steps": 40,
+        "train.steps": 25,
         "train.eval_every": 0,
         "classifier.steps": 60,
         "n_test": 300,
@@ -135,10 +139,16 @@ class _Pairs:
         return {"a": batch["a"], "b": batch["b1"]}
 
 
-def _munit_manipulator(task: MUNIT) -> Any:
-    """Content of the real ``a``, style of the reference ``b`` (B's style encoder), decoded
-    by the real decoder G_A: "MUNIT with the synthetic image as the style guide"."""
-    return lambda a, b: task.gen_a.decode(task.gen_a.content(a), task.gen_b.style(b))
+def _manipulator(name: str, task: Any) -> Any:
+    """``(a, b) -> output``. MUNIT: content of the real ``a``, style of the reference ``b``
+    (B's style encoder), decoded by the real decoder G_A ("MUNIT with the synthetic image
+    as the style guide"). CycleGAN: G_BA(b), the reference translated to the real domain
+    (it has no second input: "CycleGAN translates all attributes")."""
+    if name == "munit":
+        return lambda a, b: task.gen_a.decode(task.gen_a.content(a), task.gen_b.style(b))
+    if name == "cyclegan":
+        return lambda a, b: task.translate(b, "b2a")
+    return task.manipulate
 
 
 def _model(cfg: Config, name: str, held_out: dict[str, torch.Tensor]) -> Any:
@@ -150,6 +160,9 @@ def _model(cfg: Config, name: str, held_out: dict[str, torch.Tensor]) -> Any:
     priors = [
         make_distance(cfg.prior, critic=lambda: DCGANCritic(1, size=32, width=w)) for _ in "ab"
     ]
+    if name == "cyclegan":
+        gens = [ResnetGenerator(1, 1, width=w // 2, n_blocks=2, n_down=2) for _ in "ab"]
+        return CycleGAN(*gens, *priors)
     if name == "munit":
         nets = [
             MUNITAutoencoder(1, width=w // 2, blocks=1, mlp_dim=4 * w, style_dim=8) for _ in "ab"
@@ -198,11 +211,10 @@ def run(cfg: Config, ctx: RunContext) -> Report:
     for name in cfg.models:
         with ctx.seeded(name):
             task = _model(cfg, name, held)
-        fit = ctx.fit(name, task, _Pairs(data) if name == "munit" else data, cfg.train)
+        pairs = name in ("munit", "cyclegan")
+        fit = ctx.fit(name, task, _Pairs(data) if pairs else data, cfg.train)
         task.eval()
-        manipulators[MODELS[name]] = (
-            _munit_manipulator(task) if name == "munit" else task.manipulate
-        )
+        manipulators[MODELS[name]] = _manipulator(name, task)
         seconds[MODELS[name]] = fit.seconds
     scores = {k: evaluate_manipulation(m, net, probe) for k, m in manipulators.items()}
     cols = ["model", "Acc", "r_attr", "r_rest", "V_rest", "train s"]
