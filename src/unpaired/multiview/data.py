@@ -168,3 +168,23 @@ def views_state(mono: torch.Tensor, x2d: torch.Tensor) -> dict[str, torch.Tensor
     """A batch for :class:`~unpaired.multiview.metapose.MetaPoseTask` without its
     ``target``: the 2D ``x2d`` and the S1 state of monocular poses ``mono``."""
     return {"x2d": x2d, **s1(mono.to(x2d.dtype), x2d).as_batch()}
+
+
+class BatchPool:
+    """Random rows (with replacement) of a dict of aligned tensors, a batch source for
+    :class:`~unpaired.multiview.metapose.MetaPoseTask`."""
+
+    def __init__(self, batch: dict[str, torch.Tensor], *, batch_size: int) -> None:
+        sizes = {k: v.shape[0] for k, v in batch.items()}
+        if len(set(sizes.values())) != 1 or not sizes:
+            raise ValueError(f"BatchPool needs tensors of one length, got {sizes}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.batch = batch
+        self.size = next(iter(sizes.values()))
+        self.batch_size = batch_size
+
+    def sample(self, generator: torch.Generator, *, rank: int = 0, world_size: int = 1):
+        idx = torch.randint(self.size, (self.batch_size * world_size,), generator=generator)
+        idx = idx[rank * self.batch_size : (rank + 1) * self.batch_size]
+        return {k: v[idx] for k, v in self.batch.items()}
