@@ -16,6 +16,7 @@ from unpaired.recipes._claims import (
     less,
     ratio,
 )
+from unpaired.recipes._metapose_report import metapose_claims
 
 
 def _pose(paper_ratios: bool, extra: tuple[Claim, ...] = ()) -> tuple[Claim, ...]:
@@ -97,52 +98,15 @@ def _digits_beats_none(space: str, method: str, label: str) -> Claim:
     )
 
 
-def _metapose() -> tuple[Claim, ...]:
-    """MetaPose (issue 15): S2 over S1 PMPJPE, S2 against BA from random cameras, speed."""
-    out: list[Claim] = []
-    for views, goal, paper in ((4, 0.5, 32.0 / 74.0), (2, 0.6, 44.0 / 87.0)):
-        key = ("goals", f"noisy-{views}v")
-        out += [
-            at_most(
-                f"noisy 2D, {views} views: S2 / S1 PMPJPE",
-                (*key, "s2_over_s1"),
-                goal,
-                paper=paper,
-                source="issue 15 (MetaPose H36M table)",
-            ),
-            holds(
-                f"noisy 2D, {views} views: S2 below BA from random cameras",
-                (*key, "below_ba_random"),
-                source="issue 15",
-            ),
-            at_least(
-                f"noisy 2D, {views} views: BA time / S2 time",
-                (*key, "speedup_vs_ba_random"),
-                10.0,
-                paper=7.0 / 0.3,
-                source="issue 15",
-            ),
-        ]
-    out.append(
-        at_most(
-            "exact 2D, 4 views: S2 / S1 PMPJPE",
-            ("goals", "exact-4v", "s2_over_s1"),
-            0.5,
-            source="issue 15 (the exact-2D regime)",
-        )
-    )
-    return tuple(out)
-
-
 CLAIMS: dict[str, RecipeClaims] = {
     "metapose-cmu": RecipeClaims(
         "MetaPose (CVPR 2022) H36M table on CMU mocap (subject 03 held out): S1 + S2 <= 0.5x S1 "
         "PMPJPE at 4 views, 0.6x at 2, below bundle adjustment, >= 10x faster",
-        _metapose(),
+        metapose_claims(),
     ),
     "metapose-synthetic": RecipeClaims(
         "MetaPose (CVPR 2022) on procedural skeletons: S1 + S2 against S1 and bundle adjustment",
-        _metapose(),
+        metapose_claims(),
     ),
     "align-toy": RecipeClaims(
         "Thesis slides 'Stable Alignment using Dual Adversarial Distance': the dual "

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import torch
 
 from unpaired.multiview.evaluate import align_to
+from unpaired.recipes._claims import Claim, at_least, at_most, holds
 from unpaired.recipes._metapose import (
     BA_METHODS,
     LABELS,
@@ -24,6 +25,43 @@ from unpaired.viz.multiview import plot_multiview_sample
 GOAL_RATIO = {4: 0.5, 2: 0.6}
 #: The paper's Human3.6M PMPJPE (thesis talk table): S1, S1+S2, AniPose w/ GT.
 PAPER = {4: (74.0, 32.0, 75.0), 2: (87.0, 44.0, 167.0)}
+
+
+def metapose_claims() -> tuple[Claim, ...]:
+    """MetaPose (issue 15): S2 over S1 PMPJPE, S2 against BA from random cameras, speed."""
+    out: list[Claim] = []
+    for views, goal, paper in ((4, 0.5, 32.0 / 74.0), (2, 0.6, 44.0 / 87.0)):
+        key = ("goals", f"noisy-{views}v")
+        out += [
+            at_most(
+                f"noisy 2D, {views} views: S2 / S1 PMPJPE",
+                (*key, "s2_over_s1"),
+                goal,
+                paper=paper,
+                source="issue 15 (MetaPose H36M table)",
+            ),
+            holds(
+                f"noisy 2D, {views} views: S2 below BA from random cameras",
+                (*key, "below_ba_random"),
+                source="issue 15",
+            ),
+            at_least(
+                f"noisy 2D, {views} views: BA time / S2 time",
+                (*key, "speedup_vs_ba_random"),
+                10.0,
+                paper=7.0 / 0.3,
+                source="issue 15",
+            ),
+        ]
+    out.append(
+        at_most(
+            "exact 2D, 4 views: S2 / S1 PMPJPE",
+            ("goals", "exact-4v", "s2_over_s1"),
+            0.5,
+            source="issue 15 (the exact-2D regime)",
+        )
+    )
+    return tuple(out)
 
 
 def _mean(x: torch.Tensor) -> float:
