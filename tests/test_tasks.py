@@ -60,6 +60,9 @@ from unpaired.translation import MUNIT, Pix2Pix
 sys.path.insert(0, str(Path(__file__).parent / "aign"))
 from _tiny import TASKS as AIGN_TASKS
 
+sys.path.insert(0, str(Path(__file__).parent / "translation"))
+from _tiny_translation import tiny_batch, tiny_cyclegan
+
 Builder = Callable[[], tuple[Task, Any]]
 
 
@@ -190,6 +193,18 @@ ALIGNMENT_TASKS: dict[str, Builder] = {
     "autoencoder": _autoencoder,
     "classifier": _classifier,
 }
+
+
+def _cyclegan(**kw: float) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        return tiny_cyclegan(**kw), tiny_batch()
+
+    return build
+
+
+TRANSLATION_TASKS["cyclegan"] = _cyclegan()
+TRANSLATION_TASKS["cyclegan-guess-noise"] = _cyclegan(noise_std=0.1, guess_weight=2.0)
 MULTIVIEW_TASKS: dict[str, Builder] = {
     "metapose-s2-first-stage": _metapose(0),
     "metapose-s2-second-stage": _metapose(1),
