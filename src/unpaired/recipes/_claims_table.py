@@ -16,6 +16,7 @@ from unpaired.recipes._claims import (
     less,
     ratio,
 )
+from unpaired.recipes._claims_translation import TRANSLATION_CLAIMS
 from unpaired.recipes._metapose_report import metapose_claims
 
 
@@ -270,4 +271,5 @@ CLAIMS: dict[str, RecipeClaims] = {
     "sr-digits": _images("class-biased super-resolution of digits"),
     "inpaint-faces": _images("identity-biased inpainting of Olivetti faces"),
     "inpaint-digits": _images("class-biased inpainting of digits"),
+    **TRANSLATION_CLAIMS,
 }
