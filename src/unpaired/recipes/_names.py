@@ -200,13 +200,7 @@ def alignment_distance(
         raise _unknown("distance", name, ALIGNMENT_DISTANCES)
     defaults: dict[str, dict[str, Any]] = {
         "mmd": {"kernel": "multiscale"},
-        # alignment keeps geomloss' one annealing pass (faster per step; the alignment
-        # tables were made with it); the library default iterates to POT's accuracy
-        "sinkhorn": {
-            "blur": blur if blur is not None else 0.05 * math.sqrt(dim),
-            "scaling": 0.8,
-            "solver": "geomloss",
-        },
+        "sinkhorn": {"blur": blur or 0.05 * math.sqrt(dim), "scaling": 0.8, "solver": "geomloss"},
         "sliced": {"projections": 128},
         "dual-linear": {"lam": lam},
         "dual-rbf": {"lam": lam},
