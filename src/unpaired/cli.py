@@ -355,10 +355,19 @@ def align_cmd(
     threads: Annotated[
         int | None, typer.Option("--threads", help="torch intra-op threads [default: torch's].")
     ] = None,
+    save_transform: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-transform",
+            help="Also copy the learned T (OUT/models/align.pt) to this file, for "
+            "`unpaired predict FILE NEW.npy`.",
+        ),
+    ] = None,
 ) -> None:
     """Learn T minimizing d(T(SOURCE), TARGET); write T(SOURCE) to OUT/aligned.npy.
 
-    Also writes OUT/distance.png (the distance over training) and OUT/metrics.json.
+    Also writes OUT/distance.png (the distance over training), OUT/metrics.json and
+    OUT/models/align.pt (T, for `unpaired predict OUT NEW.npy`).
     Both sets are standardized together, T is learned in those units and applied in
     the original ones. Bad files or mismatched dimensions exit with code 2.
     """
@@ -392,6 +401,14 @@ def align_cmd(
     )
     if result.warning is not None:
         err.print(f"[yellow]WARNING:[/yellow] {result.warning}", soft_wrap=True)
+    if save_transform is not None:
+        import shutil
+
+        from unpaired.engine.records import model_path
+
+        save_transform.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(model_path(result.out, "align"), save_transform)
+        out.print(f"transform: {save_transform}")
     out.print(f"aligned: {result.out / 'aligned.npy'}  metrics: {result.out / 'metrics.json'}")
 
 
@@ -622,6 +639,39 @@ def predict_cmd(
     )
     counts = ", ".join(f"{v} {k}" for k, v in summary.items() if isinstance(v, int))
     out.print(f"{summary['model']} ({summary['kind']}): {counts} -> {out_dir}")
+
+
+@app.command("export")
+@_user_errors
+def export_cmd(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run directory (or one of its models/*.pt files).")
+    ],
+    out_file: Annotated[Path, typer.Argument(help="The file to write (.pt or .onnx).")],
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model of the run [default: its only one].")
+    ] = None,
+    network: Annotated[
+        str | None, typer.Option("--network", help="Network of the model [default: its first].")
+    ] = None,
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format", help="torchscript, or onnx (needs: pip install 'unpaired[onnx]')."
+        ),
+    ] = "torchscript",
+) -> None:
+    """Export one trained network as a self-contained TorchScript or ONNX file.
+
+    The file takes and returns plain tensors in the units of `unpaired predict`
+    (see docs/USE.md); TorchScript loads with torch.jit.load, without unpaired.
+    """
+    from unpaired.engine.records import load
+    from unpaired.inference.export import export_model
+
+    loaded = load(run_dir, model)
+    path = export_model(loaded, out_file, format=format_, network=network)  # type: ignore[arg-type]
+    out.print(f"{loaded.name} ({loaded.kinds[loaded.select(network)]}) -> {path} ({format_})")
 
 
 def _fmt_metric(v: float | None) -> str:
