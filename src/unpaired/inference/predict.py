@@ -80,7 +80,7 @@ def predict_poses(
     batch_size: int,
     device: torch.device,
     progress: bool = False,
-    figures: int = 8,
+    figures: int = 4,
 ) -> dict[str, Any]:
     """Lift keypoints (T, J, 2) in chunks into ``out/poses.npy`` (T, J, 3) (written as a
     memory map: the whole sequence is never held twice) plus ``figures`` skeleton PNGs."""
