@@ -50,7 +50,13 @@ from unpaired.engine import Task, TrainConfig, fit
 from unpaired.evaluation import ClassifierTask
 from unpaired.models.autoencoder import Autoencoder
 from unpaired.models.images import ImageClassifier
+from unpaired.evaluation.attributes import FactorTask
+from unpaired.models.attributes import FactorClassifier
+from unpaired.models.guided import AdaINGenerator, StyleEncoder
 from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shift
+from unpaired.models.translation import PatchCritic, ResnetGenerator
+from unpaired.translation.rift import RIFT
+from unpaired.translation.stargan import StarGANv2
 
 sys.path.insert(0, str(Path(__file__).parent / "aign"))
 from _tiny import TASKS as AIGN_TASKS
@@ -140,7 +146,47 @@ ALIGNMENT_TASKS: dict[str, Builder] = {
     "autoencoder": _autoencoder,
     "classifier": _classifier,
 }
-TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS}
+
+
+def _translation_batch() -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return {"a": torch.rand(4, 3, 16, 16, generator=g) * 2 - 1, "b": torch.rand(4, 3, 16, 16, generator=g) * 2 - 1}
+
+
+def _lsgan() -> AdversarialDistance:
+    return AdversarialDistance(PatchCritic(3, width=4, n_layers=2), loss="least-squares")
+
+
+def _rift(honest: bool) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        gen = lambda: ResnetGenerator(4, 4, width=4, n_blocks=1)  # noqa: E731
+        guess = (PatchCritic(6, width=4, n_layers=2), PatchCritic(6, width=4, n_layers=2)) if honest else (None, None)
+        task = RIFT(gen(), gen(), _lsgan(), _lsgan(), *guess, guess=0.05 if honest else 0.0)
+        return task, _translation_batch()
+
+    return build
+
+
+def _stargan() -> tuple[Task, Any]:
+    torch.manual_seed(0)
+    task = StarGANv2(AdaINGenerator(3, 4, width=4, n_blocks=1), StyleEncoder(3, 4, width=4), _lsgan(), _lsgan())
+    return task, _translation_batch()
+
+
+def _factor_classifier() -> tuple[Task, Any]:
+    torch.manual_seed(0)
+    x, f = torch.rand(6, 3, 16, 16), torch.stack([torch.arange(6) % 3, torch.arange(6) % 2], 1)
+    return FactorTask(FactorClassifier((3, 2), size=16, width=4), x, f, names=("u", "v")), (x, f)
+
+
+TRANSLATION_TASKS: dict[str, Builder] = {
+    "rift": _rift(honest=True),
+    "rift-no-honesty": _rift(honest=False),
+    "stargan-v2": _stargan,
+    "factor-classifier": _factor_classifier,
+}
+TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS, **TRANSLATION_TASKS}
 
 
 def _grads(loss: torch.Tensor, params: list[torch.nn.Parameter]) -> list[torch.Tensor | None]:

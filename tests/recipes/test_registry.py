@@ -28,4 +28,5 @@ def test_demo_recipes_are_the_embedded_ones() -> None:
         "align-gmm",
         "pose-synthetic",
         "sfm-scenes",
+        "rift-shapes",
     }
