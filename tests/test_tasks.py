@@ -49,12 +49,16 @@ from unpaired.distances import (
 from unpaired.engine import Task, TrainConfig, fit
 from unpaired.evaluation import ClassifierTask
 from unpaired.models.autoencoder import Autoencoder
-from unpaired.models.images import ImageClassifier
 from unpaired.evaluation.attributes import FactorTask
 from unpaired.models.attributes import FactorClassifier
 from unpaired.models.guided import AdaINGenerator, StyleEncoder
+from unpaired.models.images import ImageClassifier, PatchCritic
+from unpaired.models.munit import MUNITAutoencoder
 from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shift
-from unpaired.models.translation import PatchCritic, ResnetGenerator
+from unpaired.models.translation import PatchCritic as TranslationPatchCritic
+from unpaired.models.translation import ResnetGenerator
+from unpaired.models.unet import UNetGenerator
+from unpaired.translation import MUNIT, Pix2Pix
 from unpaired.translation.rift import RIFT
 from unpaired.translation.stargan import StarGANv2
 
@@ -128,6 +132,34 @@ def _classifier() -> tuple[Task, Any]:
     return ClassifierTask(net, x, y), (x, y)
 
 
+def _munit(cycle_weight: float) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        net = lambda: MUNITAutoencoder(1, width=4, blocks=1, mlp_dim=8, style_dim=4)  # noqa: E731
+        critic = lambda: AdversarialDistance(PatchCritic(1, width=4, layers=2))  # noqa: E731
+        x = torch.rand(4, 1, 16, 16) * 2 - 1
+        task = MUNIT(
+            net(), net(), critic(), critic(), cycle_weight=cycle_weight, eval_a=x[:2], eval_b=x[2:]
+        )
+        return task, {"a": x[:2], "b": x[2:].flip(-1)}
+
+    return build
+
+
+def _pix2pix() -> tuple[Task, Any]:
+    torch.manual_seed(0)
+    a, b = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 1, 32, 32) * 2 - 1
+    gen = UNetGenerator(3, 1, downs=5, width=4)
+    task = Pix2Pix(gen, AdversarialDistance(PatchCritic(4, width=4, layers=2)), eval_a=a, eval_b=b)
+    return task, (a, b)
+
+
+TRANSLATION_TASKS: dict[str, Builder] = {
+    "munit": _munit(0.0),
+    "munit-cycle": _munit(10.0),
+    "pix2pix": _pix2pix,
+}
+
 ALIGNMENT_TASKS: dict[str, Builder] = {
     "align-mean": _align(Shift, MeanDistance),
     "align-mlp-dual": _align(MLPTransform, lambda: DualAdversarialDistance(kernel="rbf")),
@@ -154,14 +186,14 @@ def _translation_batch() -> dict[str, torch.Tensor]:
 
 
 def _lsgan() -> AdversarialDistance:
-    return AdversarialDistance(PatchCritic(3, width=4, n_layers=2), loss="least-squares")
+    return AdversarialDistance(TranslationPatchCritic(3, width=4, n_layers=2), loss="least-squares")
 
 
 def _rift(honest: bool) -> Builder:
     def build() -> tuple[Task, Any]:
         torch.manual_seed(0)
         gen = lambda: ResnetGenerator(4, 4, width=4, n_blocks=1)  # noqa: E731
-        guess = (PatchCritic(6, width=4, n_layers=2), PatchCritic(6, width=4, n_layers=2)) if honest else (None, None)
+        guess = (TranslationPatchCritic(6, width=4, n_layers=2), TranslationPatchCritic(6, width=4, n_layers=2)) if honest else (None, None)
         task = RIFT(gen(), gen(), _lsgan(), _lsgan(), *guess, guess=0.05 if honest else 0.0)
         return task, _translation_batch()
 
@@ -180,13 +212,13 @@ def _factor_classifier() -> tuple[Task, Any]:
     return FactorTask(FactorClassifier((3, 2), size=16, width=4), x, f, names=("u", "v")), (x, f)
 
 
-TRANSLATION_TASKS: dict[str, Builder] = {
+GUIDED_TASKS: dict[str, Builder] = {
     "rift": _rift(honest=True),
     "rift-no-honesty": _rift(honest=False),
     "stargan-v2": _stargan,
     "factor-classifier": _factor_classifier,
 }
-TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS, **TRANSLATION_TASKS}
+TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS, **TRANSLATION_TASKS, **GUIDED_TASKS}
 
 
 def _grads(loss: torch.Tensor, params: list[torch.nn.Parameter]) -> list[torch.Tensor | None]:

@@ -40,6 +40,12 @@ _SPECS = (
         embedded=True,
     ),
     RecipeSpec(
+        "gan-dirac",
+        "unpaired.recipes.gan_dirac",
+        "min-max toy games: xy and the Dirac-GAN, regularizers' measured vs analytic rates",
+        embedded=True,
+    ),
+    RecipeSpec(
         "align-digits",
         "unpaired.recipes.align_digits",
         "USPS -> MNIST alignment in embedding and pixel space with every distance",

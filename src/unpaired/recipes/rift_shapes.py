@@ -11,7 +11,8 @@ the outputs, and ACC / RD (:mod:`unpaired.metrics.guided`) score them.
 Methods: ``rift`` (:class:`~unpaired.translation.rift.RIFT`), its ablations
 ``rift-no-capacity`` (capacity weight 0 and no style noise) and ``rift-no-honesty``
 (guess weight 0 and no input noise), ``stargan`` (a small StarGAN v2-style model),
-``rand`` (a random real image of the target domain) and ``chance`` (uniform random
+``munit`` (:class:`~unpaired.translation.munit.MUNIT`, the guide's style code, no
+cycle term), ``rand`` (a random real image of the target domain) and ``chance`` (uniform random
 levels: what the paper's RAND row matches). Every trained model gets the same
 networks' size class, batch, steps and learning rate; nothing is tuned on test data,
 the last step is kept.
@@ -20,6 +21,7 @@ the last step is kept.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ClassVar, Literal
 
 import torch
@@ -32,18 +34,19 @@ from unpaired.evaluation.attributes import FactorTask, chance_records, guided_pa
 from unpaired.metrics.guided import summarize
 from unpaired.models.attributes import FactorClassifier
 from unpaired.models.guided import AdaINGenerator, StyleEncoder
+from unpaired.models.munit import MUNITAutoencoder
 from unpaired.models.translation import PatchCritic, ResnetGenerator, init_normal
 from unpaired.recipes._names import make_distance
 from unpaired.recipes._rift_report import classifier_table, factor_table, method_table
 from unpaired.recipes.base import RunContext
 from unpaired.report import Figure, Report
+from unpaired.translation.munit import MUNIT
 from unpaired.translation.reference import RandomTarget
 from unpaired.translation.rift import RIFT, capacity_bound
 from unpaired.translation.stargan import StarGANv2
 from unpaired.viz.guided import guided_grid
 
-METHODS = ("rift", "rift-no-capacity", "rift-no-honesty", "stargan", "rand", "chance")
-TRAINED = ("rift", "rift-no-capacity", "rift-no-honesty", "stargan")
+METHODS = ("rift", "rift-no-capacity", "rift-no-honesty", "stargan", "munit", "rand", "chance")
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class Config:
     h5: str | None = None  # path of DeepMind's 3dshapes.h5 (None: the procedural renderer)
     size: int = 32  # image side (px); the paper uses 64
     supersample: int = 2  # renderer anti-aliasing
-    n_train: int = 3000  # unpaired training images per domain (from the split's train part)
+    n_train: int = 2000  # unpaired training images per domain (from the split's train part)
     n_pairs: int = 500  # test (source, guide) pairs per direction
     batch_size: int = 8
     width: int = 16  # generator / critic width (the paper's code: 64)
@@ -66,15 +69,16 @@ class Config:
     style_noise: float = 0.1
     guess: float = 0.05
     input_noise: float = 0.1
-    classifier_images: int = 20000  # random tuples of the full grid (+ 2000 held out)
+    classifier_images: int = 10000  # random tuples of the full grid (+ 2000 held out)
+    classifier_from: str | None = None  # a rift-shapes run dir whose finished classifier to reuse
     classifier_width: int = 16
     classifier_batch: int = 64
     classifier_train: TrainConfig = field(
-        default_factory=lambda: TrainConfig(steps=800, lr=2e-3, log_every=50, checkpoint_every=500)
+        default_factory=lambda: TrainConfig(steps=500, lr=2e-3, log_every=50, checkpoint_every=500)
     )
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=200, lr=2e-4, betas=(0.5, 0.999), log_every=20, checkpoint_every=100
+            steps=150, lr=2e-4, betas=(0.5, 0.999), log_every=10, checkpoint_every=50
         )
     )
 
@@ -90,7 +94,7 @@ class Config:
         "classifier_width": 4,
         "classifier_train.steps": 5,
         "train.steps": 2,
-        "methods": ("rift", "stargan", "rand", "chance"),
+        "methods": ("rift", "stargan", "munit", "rand", "chance"),
     }
 
     def __post_init__(self) -> None:
@@ -113,6 +117,9 @@ def _prior(cfg: Config):
 
 def build(cfg: Config, method: str):
     """The task of a trained ``method`` (build under ``ctx.seeded``)."""
+    if method == "munit":
+        ae = lambda: MUNITAutoencoder(3, width=cfg.width, blocks=cfg.n_blocks, style_dim=cfg.style_dim, mlp_dim=64)  # noqa: E731
+        return MUNIT(ae(), ae(), _prior(cfg), _prior(cfg))
     if method == "stargan":
         g = AdaINGenerator(3, cfg.style_dim, width=cfg.width, n_blocks=cfg.n_blocks)
         e = StyleEncoder(3, cfg.style_dim, width=cfg.width)
@@ -130,12 +137,21 @@ def build(cfg: Config, method: str):
 
 
 def _classifier(cfg: Config, ctx: RunContext, images) -> tuple[FactorClassifier, dict]:
+    """Train the measuring classifier, or load the finished one of ``classifier_from``
+    (same held-out set; its accuracy is measured again here)."""
     g = ctx.generator("rift-shapes/classifier")
     n = cfg.classifier_images + 2000
     f = torch.stack([torch.randint(0, k, (n,), generator=g) for k in LEVELS], 1)
-    x = images(f, cfg.size)
     with ctx.seeded("classifier"):
         net = FactorClassifier(LEVELS, size=cfg.size, width=cfg.classifier_width)
+    if cfg.classifier_from:
+        path = Path(cfg.classifier_from) / "checkpoints" / "classifier" / "last.pt"
+        ckpt = torch.load(path, map_location="cpu", weights_only=False) if path.is_file() else {}
+        if ckpt.get("finished"):
+            net.load_state_dict({k[4:]: v for k, v in ckpt["task"].items() if k.startswith("net.")})
+            task = FactorTask(net.eval(), images(f[-2000:], cfg.size), f[-2000:])
+            return net.eval(), {f"eval/{k}": v for k, v in task.evaluate().items()}
+    x = images(f, cfg.size)
     task = FactorTask(net, x[-2000:], f[-2000:])
     data = TensorSampler(x[:-2000], f[:-2000], batch_size=cfg.classifier_batch)
     fit = ctx.fit("classifier", task, data, cfg.classifier_train)
@@ -154,29 +170,36 @@ def _split_data(cfg: Config, ctx: RunContext, name: str, images) -> dict:
     return {"split": split, "train": out, "pairs": pairs}
 
 
-def _run_split(cfg: Config, ctx: RunContext, name: str, images, clf) -> tuple[dict, list, dict]:
-    sd = _split_data(cfg, ctx, name, images)
-    split, train, pairs = sd["split"], sd["train"], sd["pairs"]
+def _train(cfg: Config, ctx: RunContext, sd: dict) -> dict:
+    """The split's translators, trained (or RAND / chance placeholders)."""
+    models, name, train = {}, sd["split"].name, sd["train"]
+    for method in cfg.methods:
+        if method == "rand":
+            models[method] = RandomTarget(train["a"], train["b"], seed=13)
+        elif method != "chance":
+            with ctx.seeded(f"{method}/{name}"):
+                model = build(cfg, method)
+            data = Unpaired({d: TensorSampler(train[d], batch_size=cfg.batch_size) for d in ("a", "b")})
+            ctx.fit(f"{method}-{name}", model, data, cfg.train)
+            models[method] = model.eval()
+    return models
+
+
+def _score(cfg: Config, ctx: RunContext, sd: dict, models: dict, images, clf) -> tuple[dict, list, dict]:
+    split, train, pairs, name = sd["split"], sd["train"], sd["pairs"], sd["split"].name
     records, extra, figures = {}, {}, []
     for method in cfg.methods:
         if method == "chance":
             records[method] = chance_records(split, pairs, torch.Generator().manual_seed(11))
             continue
-        if method == "rand":
-            model = RandomTarget(train["a"], train["b"], seed=13)
-        else:
-            with ctx.seeded(f"{method}/{name}"):
-                model = build(cfg, method)
-            data = Unpaired({d: TensorSampler(train[d], batch_size=cfg.batch_size) for d in ("a", "b")})
-            ctx.fit(f"{method}-{name}", model, data, cfg.train)
-            model.eval()
+        model = models[method]
         records[method], _ = score_translator(model.translate, clf, split, pairs, images, cfg.size)
         if isinstance(model, RIFT):
             with torch.no_grad():
                 s = model.embed(train["a"][:256], "a")
             sigma = cfg.style_noise if method != "rift-no-capacity" else 0.0
             extra[method] = {"mean_abs_s": float(s.abs().mean()), "bound_bits": capacity_bound(s, sigma)}
-        if method in ("rift", "stargan") and ctx.is_main:
+        if method in ("rift", "stargan", "munit") and ctx.is_main:
             for direction, (src, gd) in pairs.items():
                 path = f"figures/{method}_{name}_{direction}.png"
                 guided_grid(ctx.path(path), model.translate, images(src[:5], cfg.size),
@@ -187,12 +210,14 @@ def _run_split(cfg: Config, ctx: RunContext, name: str, images, clf) -> tuple[di
 
 def run(cfg: Config, ctx: RunContext) -> Report:
     images = image_source(cfg.h5, supersample=cfg.supersample)
-    clf, clf_acc = _classifier(cfg, ctx, images)
     names = ("A", "B", "C") if cfg.split == "all" else (cfg.split,)
+    data = {n: _split_data(cfg, ctx, n, images) for n in names}
+    trained = {n: _train(cfg, ctx, data[n]) for n in names}
+    clf, clf_acc = _classifier(cfg, ctx, images)
     records: dict[str, list] = {m: [] for m in cfg.methods}
     figures, capacity = [], {}
     for name in names:
-        recs, figs, extra = _run_split(cfg, ctx, name, images, clf)
+        recs, figs, extra = _score(cfg, ctx, data[name], trained[name], images, clf)
         for m, r in recs.items():
             records[m] += r
         figures += figs

@@ -3,6 +3,10 @@ Translation Honesty"; docs/TRANSLATION.md).
 
 * :mod:`unpaired.translation.base`: the :class:`Translator` interface every translator
   implements, ``translate(x, direction="a2b" | "b2a", guide=None)``, and helpers.
+* :mod:`unpaired.translation.munit`: MUNIT (content/style codes, guided translation,
+  the optional cycle term of "MUNIT + cycle").
+* :mod:`unpaired.translation.pix2pix`: pix2pix, paired (the supervised upper bound and
+  the frozen network of IoU p2p).
 """
 
 from unpaired.translation.base import (
@@ -15,10 +19,14 @@ from unpaired.translation.base import (
     opposite,
     translate_batched,
 )
+from unpaired.translation.munit import MUNIT
+from unpaired.translation.pix2pix import Pix2Pix
 
 __all__ = [
     "DIRECTIONS",
+    "MUNIT",
     "Direction",
+    "Pix2Pix",
     "Translator",
     "as_callable",
     "check_direction",
