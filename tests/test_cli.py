@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -230,6 +231,13 @@ def test_run_ends_with_the_verdict_quiet_or_as_json(tmp_path: Path) -> None:
     assert data["report"] == str(out / "report.html") and "minmax-logistic" in data["metrics"]
     assert data["verdicts"] == json.loads((out / "metrics.json").read_text())["verdicts"]
     assert {v["status"] for v in data["verdicts"]} <= {"met", "not met", "n/a"}
+    # the real report: every image and link resolves inside the run folder
+    page = (out / "report.html").read_text()
+    ids = set(re.findall(r"id='([^']+)'", page))
+    for ref in re.findall(r"(?:src|href)='([^']+)'", page):
+        assert (ref[1:] in ids) if ref.startswith("#") else (out / ref).is_file(), ref
+    assert "figures/compare.png" not in page  # one model: nothing to compare
+    assert page.index("Claim:") < page.index("<img")
     # the same run again (reloaded from its checkpoints): one verdict line and the path
     quiet = _invoke("run", "align-toy", "--out", str(out), *SMALL, "--resume", "--quiet")
     assert quiet.exit_code == 0, quiet.output
@@ -268,6 +276,9 @@ def test_demo_writes_one_combined_report_and_reruns_by_resuming(tmp_path: Path) 
     page = (out / "report.html").read_text()
     assert "<h2 id='align-toy-verdict'>align-toy" in page
     assert page.index("<th>recipe</th>") < page.index("<h2")  # the summary table comes first
+    ids = set(re.findall(r"id='([^']+)'", page))
+    for ref in re.findall(r"(?:src|href)='([^']+)'", page):
+        assert (ref[1:] in ids) if ref.startswith("#") else (out / ref).is_file(), ref
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["align-toy"]["status"] == "completed"
     assert [v["label"] for v in metrics["align-toy"]["verdicts"]] == [

@@ -194,13 +194,14 @@ REPORT_STYLE = (  # the run and demo reports (recipes/_run_report.py)
     "body{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;"
     "line-height:1.35}table{border-collapse:collapse;margin:.5em 0;font-size:.92em}"
     "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right;vertical-align:top}"
-    "th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}"
+    "th{background:#f3f3f3;text-align:left}td:first-child{text-align:left}"
     "td.text{text-align:left}img{max-width:100%;height:auto}figure{margin:1em 0}"
     "figcaption{font-size:.9em;color:#444}details{margin:.6em 0}"
     "summary{cursor:pointer;font-weight:600}.verdict{border:2px solid #888;padding:.4em 1em;"
     "border-radius:6px;background:#fafafa}.met{background:#d9f2d9}.notmet{background:#f8d7d7}"
     ".na{background:#eee;color:#555}nav ol{margin:.2em 0}"
-    "@media print{body{max-width:none}details>summary{list-style:none}}"
+    "@media print{body{max-width:none}details>summary{list-style:none}"
+    "table,figure,.verdict{break-inside:avoid}}"
 )
 
 

@@ -163,3 +163,13 @@ def test_a_real_run_carries_its_verdicts(tmp_path: Path) -> None:
     # the affine methods were not run: their claim is n/a for want of the metric
     assert done.verdicts[1].detail == "no metric dual-rbf > oscillation"
     assert done.verdicts[2].status in ("met", "not met")
+
+
+def test_docs_list_the_claims_of_every_recipe() -> None:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "REPORTS.md").read_text()
+    rows = [line for line in doc.splitlines() if line.startswith("| `")]
+    listed = {line.split("`")[1] for line in rows}
+    assert set(table.CLAIMS) <= listed, set(table.CLAIMS) - listed
+    for name, claims in table.CLAIMS.items():
+        row = next(line for line in rows if line.startswith(f"| `{name}` |"))
+        assert claims.claim in row and all(c.label in row for c in claims.goals), name

@@ -204,3 +204,8 @@ def test_headless_browser_renders_the_demo_report(tmp_path: Path) -> None:
     assert image.size == (1000, 700)
     lo, hi = image.getextrema()
     assert lo < 80 and hi > 200  # text on a light page, not a blank or an error screen
+    # and it prints: a PDF of the same page
+    pdf = tmp_path / "report.pdf"
+    cmd = [*cmd[:4], f"--print-to-pdf={pdf}", "--no-pdf-header-footer", cmd[-1]]
+    subprocess.run(cmd, capture_output=True, timeout=120, check=False)
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000

@@ -130,12 +130,14 @@ class RecipeClaims:
     """What a recipe reproduces (``claim``: paper, figure or table) and its checks.
 
     ``curve``: the history key (``eval/...``) of the headline metric over steps, drawn
-    for every model in one comparison plot; ``curve_ref`` names the paper's figure."""
+    for every model in one comparison plot (``curve_label``: its axis label, with the
+    unit); ``curve_ref`` names the paper's figure."""
 
     claim: str
     goals: tuple[Claim, ...]
     curve: str | None = None
     curve_ref: str = ""
+    curve_label: str = ""
 
 
 @dataclass(frozen=True)

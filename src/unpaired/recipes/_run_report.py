@@ -1,13 +1,9 @@
 """Verdict-first run reports: what a run showed, then its tables, then its figures.
 
-One run's ``report.html`` opens with the claim the recipe reproduces and its verdict
-table (each claim met / not met / n/a with our number, the goal and the paper's), then a
-table of contents, then each table and the figures as collapsible ``<details>``
-sections. The demo's combined report opens with one row per recipe. Images are
-referenced by relative paths inside the run folder (nothing is fetched), so the folder
-can be zipped and mailed. Numbers in HTML tables get one precision per column
-(:func:`format_column`, 3 significant digits). The terminal gets the same verdicts as a
-``rich`` table that wraps, never truncates (:func:`verdict_console_table`).
+A run's ``report.html`` opens with the recipe's claim and verdict table (met / not met /
+n/a, our number, the goal, the paper's), then contents, then the tables and figures as
+collapsible ``<details>``; the demo's opens with one row per recipe. Images are relative
+paths inside the run folder, nothing is fetched (docs/REPORTS.md).
 """
 
 from __future__ import annotations
@@ -184,13 +180,21 @@ def headline(view: RunView) -> str:
     return f"{v.label}: {value} (goal {v.goal})" if v.goal else f"{v.label}: {value}"
 
 
+def _overall(view: RunView) -> str:
+    """The CSS class of a run's verdict: ``notmet`` if any claim is not met, ``met`` if
+    every checked one is, else ``na``."""
+    statuses = {v.status for v in view.verdicts}
+    return "notmet" if "not met" in statuses else "met" if "met" in statuses else "na"
+
+
 def demo_page(views: Sequence[RunView], *, seed: int, seconds: float) -> str:
     """The demo's combined ``report.html``: what the demo did, one summary row per recipe
     (claim, headline, verdict, time, link), then each recipe as a collapsible section."""
     rows = "".join(
         f"<tr><td><a href='#{_slug(v.name)}-verdict'>{html.escape(v.name)}</a></td>"
         f"<td class=text>{html.escape(v.claim)}</td><td class=text>{html.escape(headline(v))}</td>"
-        f"<td class=text>{html.escape(summarize(v.verdicts) if v.status == 'completed' else v.status)}</td>"
+        f"<td class='text {_overall(v)}'>"
+        f"{html.escape(summarize(v.verdicts) if v.status == 'completed' else v.status)}</td>"
         f"<td>{'' if v.seconds is None else f'{v.seconds:.0f}'}</td></tr>"
         for v in views
     )
@@ -245,7 +249,11 @@ def comparison_figure(
         return None
     ref = f" (cf. {claims.curve_ref})" if claims.curve_ref else ""
     png = plot_compare(
-        histories, claims.curve, out / "figures" / "compare.png", title=f"{claims.curve}{ref}"
+        histories,
+        claims.curve,
+        out / "figures" / "compare.png",
+        title=f"{claims.curve}{ref}",
+        ylabel=claims.curve_label,
     )
     if png is None:
         return None
