@@ -65,6 +65,9 @@ from unpaired.translation.stargan import StarGANv2
 sys.path.insert(0, str(Path(__file__).parent / "aign"))
 from _tiny import TASKS as AIGN_TASKS
 
+sys.path.insert(0, str(Path(__file__).parent / "translation"))
+from _tiny_translation import tiny_batch, tiny_cyclegan
+
 Builder = Callable[[], tuple[Task, Any]]
 
 
@@ -200,6 +203,14 @@ def _rift(honest: bool) -> Builder:
     return build
 
 
+def _cyclegan(**kw: float) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        return tiny_cyclegan(**kw), tiny_batch()
+
+    return build
+
+
 def _stargan() -> tuple[Task, Any]:
     torch.manual_seed(0)
     task = StarGANv2(AdaINGenerator(3, 4, width=4, n_blocks=1), StyleEncoder(3, 4, width=4), _lsgan(), _lsgan())
@@ -218,6 +229,8 @@ GUIDED_TASKS: dict[str, Builder] = {
     "stargan-v2": _stargan,
     "factor-classifier": _factor_classifier,
 }
+TRANSLATION_TASKS["cyclegan"] = _cyclegan()
+TRANSLATION_TASKS["cyclegan-guess-noise"] = _cyclegan(noise_std=0.1, guess_weight=2.0)
 TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS, **TRANSLATION_TASKS, **GUIDED_TASKS}
 
 

@@ -30,4 +30,5 @@ def test_demo_recipes_are_the_embedded_ones() -> None:
         "pose-synthetic",
         "sfm-scenes",
         "rift-shapes",
+        "cyclegan-maps",
     }

@@ -94,6 +94,12 @@ _SPECS = (
         embedded=False,
     ),
     RecipeSpec(
+        "cyclegan-maps",
+        "unpaired.recipes.cyclegan_maps",
+        "CycleGAN and its self-defenses (noise, guess): honesty of photo <-> map translation",
+        embedded=True,
+    ),
+    RecipeSpec(
         "inpaint-digits",
         "unpaired.recipes.inpaint_digits",
         "class-biased inpainting of MNIST digits (middle band masked)",
