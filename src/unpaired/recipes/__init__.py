@@ -64,6 +64,18 @@ _SPECS = (
         embedded=False,
     ),
     RecipeSpec(
+        "metapose-synthetic",
+        "unpaired.recipes.metapose_synthetic",
+        "multi-view 3D pose without 3D supervision (MetaPose vs bundle adjustment), procedural skeletons",
+        embedded=True,
+    ),
+    RecipeSpec(
+        "metapose-cmu",
+        "unpaired.recipes.metapose_cmu",
+        "multi-view 3D pose without 3D supervision (MetaPose vs bundle adjustment), CMU mocap",
+        embedded=False,
+    ),
+    RecipeSpec(
         "sfm-scenes",
         "unpaired.recipes.sfm_scenes",
         "depth and egomotion from frame pairs of procedural driving scenes (AIGN Fig. 3, Table 3)",
