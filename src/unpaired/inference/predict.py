@@ -56,10 +56,10 @@ def _tensor_output(out: Any, key: str) -> torch.Tensor:
 
 def _pose_figures(poses: np.ndarray, folder: Path, count: int) -> list[Path]:
     """Skeleton PNGs of ``count`` evenly spaced frames (camera frame -> y up for the plot)."""
-    from unpaired.viz.skeleton import plot_pose_3d
-
     if count <= 0:
         return []
+    from unpaired.viz.skeleton import plot_pose_3d
+
     frames = sorted({round(i) for i in np.linspace(0, len(poses) - 1, min(count, len(poses)))})
     flip = torch.tensor([1.0, -1.0, -1.0])  # x right, y down, z forward -> y up, facing +z
     return [
@@ -80,7 +80,7 @@ def predict_poses(
     batch_size: int,
     device: torch.device,
     progress: bool = False,
-    figures: int = 8,
+    figures: int = 4,
 ) -> dict[str, Any]:
     """Lift keypoints (T, J, 2) in chunks into ``out/poses.npy`` (T, J, 3) (written as a
     memory map: the whole sequence is never held twice) plus ``figures`` skeleton PNGs."""
@@ -154,7 +154,7 @@ def _save_png(image: torch.Tensor, path: Path) -> None:
 
     arr = image.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).save(path)
+    Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).save(path, compress_level=1)
 
 
 def _image_setup(model: LoadedModel, key: str) -> tuple[int, tuple[int, int] | None, tuple]:

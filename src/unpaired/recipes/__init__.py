@@ -46,6 +46,12 @@ _SPECS = (
         embedded=True,
     ),
     RecipeSpec(
+        "gan-augment",
+        "unpaired.recipes.gan_augment",
+        "MNIST DCGAN with critic-side rot90 augmentation: leak rate vs p and its threshold",
+        embedded=False,
+    ),
+    RecipeSpec(
         "align-digits",
         "unpaired.recipes.align_digits",
         "USPS -> MNIST alignment in embedding and pixel space with every distance",
