@@ -325,7 +325,7 @@ def test_evaluate_gives_finite_floats_independent_of_the_global_rng(name: str) -
 #: Tasks whose networks a run keeps (``Task.exports``); every other task exports nothing.
 EXPORTING = {
     "align-mean", "align-mlp-dual", "align-adversarial", "align-wgan-gp", "align-flow-lrmf",
-    "align-scored", "classifier",
+    "align-scored", "classifier", *TRANSLATION_TASKS,
 }  # fmt: skip
 
 
