@@ -61,7 +61,7 @@ def sinkhorn(
     down to ``blur`` by factors ``scaling`` (symmetric, averaged updates as in geomloss),
     then Sinkhorn iterations at the final ``eps`` until every dual potential moves by
     less than ``tol * eps`` in one iteration (at most ``max_iter``). With the defaults
-    it agrees with POT's ``sinkhorn2(method="sinkhorn_log")`` to about 1e-6 relative
+    it agrees with POT's ``sinkhorn2(method="sinkhorn_log")`` to better than 1e-6 relative
     (``benchmarks/distances.py``). ``solver="geomloss"``: geomloss ``SamplesLoss``
     with the same schedule and no final iterations (the library's earlier default, 1e-4
     to 2e-4 from POT at ``scaling=0.9``; "online"/"multiscale" backends need pykeops).
