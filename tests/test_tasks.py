@@ -48,9 +48,9 @@ from unpaired.distances import (
 )
 from unpaired.engine import Task, TrainConfig, fit
 from unpaired.evaluation import ClassifierTask
-from unpaired.models.autoencoder import Autoencoder
 from unpaired.evaluation.attributes import FactorTask
 from unpaired.models.attributes import FactorClassifier
+from unpaired.models.autoencoder import Autoencoder
 from unpaired.models.guided import AdaINGenerator, StyleEncoder
 from unpaired.models.images import ImageClassifier, PatchCritic
 from unpaired.models.munit import MUNITAutoencoder
@@ -193,9 +193,6 @@ TRANSLATION_TASKS: dict[str, Builder] = {
     "munit": _munit(0.0),
     "munit-cycle": _munit(10.0),
     "pix2pix": _pix2pix,
-    "puppetgan": _puppetgan(True),
-    "puppetgan-no-attribute-cycle": _puppetgan(False),
-    "cycle-vae": _cyclevae,
 }
 
 
@@ -287,7 +284,14 @@ MULTIVIEW_TASKS: dict[str, Builder] = {
     "metapose-s2-first-stage": _metapose(0),
     "metapose-s2-second-stage": _metapose(1),
 }
+#: Attribute manipulation (PuppetGAN and its Cycle-VAE baseline): no exports yet.
+MANIPULATION_TASKS: dict[str, Builder] = {
+    "puppetgan": _puppetgan(True),
+    "puppetgan-no-attribute-cycle": _puppetgan(False),
+    "cycle-vae": _cyclevae,
+}
 TASKS: dict[str, Builder] = {
+    **MANIPULATION_TASKS,
     **ALIGNMENT_TASKS,
     **AIGN_TASKS,
     **TRANSLATION_TASKS,
