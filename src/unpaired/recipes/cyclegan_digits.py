@@ -60,13 +60,13 @@ class Config:
     nets: Nets = field(default_factory=_small_nets)
     translator: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=600, lr=2e-4, betas=(0.5, 0.999), log_every=25, checkpoint_every=200
+            steps=400, lr=5e-4, betas=(0.5, 0.999), log_every=25, checkpoint_every=100
         )
     )
-    classifier_width: int = 16
+    classifier_width: int = 8
     classifier: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=1000, lr=2e-3, betas=(0.9, 0.999), log_every=50, eval_every=250
+            steps=400, lr=2e-3, betas=(0.9, 0.999), log_every=50, eval_every=200
         )
     )
 
