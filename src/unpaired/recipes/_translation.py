@@ -12,14 +12,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import torch
+
+from unpaired.data.synthetic.maps import PALETTE, render_ids
 from unpaired.distances import AdversarialDistance
-from unpaired.engine import Task
+from unpaired.engine import BatchSource, Task, TensorSampler, Unpaired
 from unpaired.errors import ConfigError
+from unpaired.metrics.honesty import p2p_scores, translated_labels
 from unpaired.models.munit import MUNITAutoencoder
-from unpaired.models.translation import ResnetGenerator, init_normal
+from unpaired.models.translation import PatchCritic, ResnetGenerator, init_normal
+from unpaired.models.unet import UNetGenerator
+from unpaired.translation import Translator, as_callable
 from unpaired.translation.cyclegan import CycleGAN, default_prior, guess_critic
 from unpaired.translation.munit import MUNIT
+from unpaired.translation.pix2pix import Pix2Pix
 
 #: row name -> table label
 ROWS: dict[str, str] = {
@@ -123,3 +131,55 @@ def make_translator(
         pool_size=nets.pool_size,
         lr_decay=lr_decay,
     )
+
+
+# ------------------------------------------------------------------------ maps rows
+# Builders ``(cfg, data) -> (task, batches)`` of cyclegan-maps' extra rows; ``cfg`` is
+# that recipe's Config (``size``, ``batch_size``, ``nets.gen_width``, ``nets.n_blocks``,
+# ``nets.critic_width``, ``nets.critic_layers``), ``data`` a ``MapSplits``.
+
+
+def maps_munit(cfg: Any, data: Any) -> tuple[Task, BatchSource]:
+    """MUNIT + cycle on the unpaired photos and maps, the CycleGAN rows' widths and priors."""
+    n = cfg.nets
+
+    def auto() -> MUNITAutoencoder:
+        net = MUNITAutoencoder(3, width=n.gen_width, blocks=n.n_blocks, mlp_dim=4 * n.gen_width)
+        return init_normal(net)
+
+    def prior() -> AdversarialDistance:
+        return default_prior(3, width=n.critic_width, n_layers=n.critic_layers)
+
+    task = MUNIT(auto(), auto(), prior(), prior(), cycle_weight=Nets.munit_cycle)
+    batches = Unpaired(
+        {
+            "a": TensorSampler(data.photos, batch_size=cfg.batch_size),
+            "b": TensorSampler(data.maps, batch_size=cfg.batch_size),
+        }
+    )
+    return task, batches
+
+
+def maps_pix2pix(cfg: Any, data: Any) -> tuple[Task, BatchSource]:
+    """pix2pix photo -> map on the training photos and *their own* maps (the supervised
+    upper bound; also the frozen ``pix`` of IoU p2p): a U-Net down to 1x1 for power-of-two sizes (batch norm,
+    dropout), a conditional PatchGAN on (photo, map) pairs with the logistic loss, L1 100."""
+    n = cfg.nets
+    downs = max(2, (cfg.size & -cfg.size).bit_length() - 1)  # the largest 2^k dividing size
+    gen = init_normal(UNetGenerator(3, 3, downs=downs, width=n.gen_width))
+    critic = init_normal(PatchCritic(6, width=n.critic_width, n_layers=n.critic_layers))
+    pairs = render_ids(data.photo_ids, size=cfg.size)
+    return Pix2Pix(gen, AdversarialDistance(critic)), TensorSampler(
+        pairs.photo, pairs.map, batch_size=cfg.batch_size
+    )
+
+
+@torch.no_grad()
+def iou_p2p(
+    pix: Translator, translator: Translator, maps: torch.Tensor, photos: torch.Tensor
+) -> float:
+    """IoU p2p: mean IoU of ``q(pix(b2a(map_i)))`` against ``q(pix(photo_i))`` (the slide's
+    ``IoU(pix(G_A(B_i)), pix(A_i))``; ``pix`` a frozen photo -> map network)."""
+    p = as_callable(pix, "a2b")
+    reference = translated_labels(p, photos, PALETTE)
+    return p2p_scores(p, as_callable(translator, "b2a"), maps, reference, PALETTE).mean_iou
