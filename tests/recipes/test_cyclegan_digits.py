@@ -14,7 +14,7 @@ from unpaired.recipes.runner import run_recipe
 def test_unknown_rows_and_bad_sizes_fail_at_config_time() -> None:
     with pytest.raises(ConfigError, match="unknown or no rows"):
         Config(rows=("cyclegan", "cyclegam"))
-    with pytest.raises(ConfigError, match="n_test and n_val"):
+    with pytest.raises(ConfigError, match="n_test, n_val and n_eval"):
         Config(n_test=0)
 
 
