@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from unpaired import __version__
 from unpaired.cli import app
 from unpaired.engine import read_log
 from unpaired.errors import ConfigError
+from unpaired.recipes._claims import summarize
 
 runner = CliRunner()
 FAULTS = Path(__file__).parent / "engine" / "_faults.py"  # runs the CLI with a fault injected
@@ -220,6 +222,44 @@ def test_killed_run_resumes_bitwise_identical(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_run_ends_with_the_verdict_quiet_or_as_json(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    res = _invoke("run", "align-toy", "--out", str(out), *SMALL, "--json")
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    assert data["recipe"] == "align-toy" and data["status"] == "completed"
+    assert data["report"] == str(out / "report.html") and "minmax-logistic" in data["metrics"]
+    assert data["verdicts"] == json.loads((out / "metrics.json").read_text())["verdicts"]
+    assert {v["status"] for v in data["verdicts"]} <= {"met", "not met", "n/a"}
+    # the real report: every image and link resolves inside the run folder
+    page = (out / "report.html").read_text()
+    ids = set(re.findall(r"id='([^']+)'", page))
+    for ref in re.findall(r"(?:src|href)='([^']+)'", page):
+        assert (ref[1:] in ids) if ref.startswith("#") else (out / ref).is_file(), ref
+    assert "figures/compare.png" not in page  # one model: nothing to compare
+    assert page.index("Claim:") < page.index("<img")
+    # the same run again (reloaded from its checkpoints): one verdict line and the path
+    quiet = _invoke("run", "align-toy", "--out", str(out), *SMALL, "--resume", "--quiet")
+    assert quiet.exit_code == 0, quiet.output
+    assert quiet.stdout.splitlines() == [
+        f"align-toy: {summarize(outcome_verdicts(data))}",
+        f"report: {out / 'report.html'}",
+    ]
+    # by default the verdict table, sized to the (80-column, piped) terminal
+    table = _invoke("run", "align-toy", "--out", str(out), *SMALL, "--resume")
+    assert table.exit_code == 0 and "…" not in table.stdout
+    assert "claim" in table.stdout and "verdict" in table.stdout
+    *rows, path = table.stdout.splitlines()
+    assert max(len(line) for line in rows) <= 80 and path == f"report: {out / 'report.html'}"
+
+
+def outcome_verdicts(data: dict) -> list:
+    from unpaired.recipes._claims import Verdict
+
+    return [Verdict(**v) for v in data["verdicts"]]
+
+
+@pytest.mark.slow
 def test_demo_writes_one_combined_report_and_reruns_by_resuming(tmp_path: Path) -> None:
     from unpaired.recipes.runner import run_demo
 
@@ -233,9 +273,17 @@ def test_demo_writes_one_combined_report_and_reruns_by_resuming(tmp_path: Path) 
         "(align-toy/figures/alignment.png)" in md
         and (out / "align-toy/figures/alignment.png").is_file()
     )
-    assert "<h2>align-toy" in (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    assert "<h2 id='align-toy-verdict'>align-toy" in page
+    assert page.index("<th>recipe</th>") < page.index("<h2")  # the summary table comes first
+    ids = set(re.findall(r"id='([^']+)'", page))
+    for ref in re.findall(r"(?:src|href)='([^']+)'", page):
+        assert (ref[1:] in ids) if ref.startswith("#") else (out / ref).is_file(), ref
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["align-toy"]["status"] == "completed"
+    assert [v["label"] for v in metrics["align-toy"]["verdicts"]] == [
+        v.label for v in outcomes[0].verdicts
+    ]
     # resumes: nothing retrained
     again = run_demo(out, names=["align-toy"], threads=1, progress=False, overrides=tiny)
     assert again[0].report.metrics == outcomes[0].report.metrics

@@ -53,10 +53,15 @@ from unpaired.models.images import ImageClassifier, PatchCritic
 from unpaired.models.munit import MUNITAutoencoder
 from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shift
 from unpaired.models.unet import UNetGenerator
+from unpaired.multiview.metapose import MetaPoseS2, MetaPoseTask, s1
+from unpaired.multiview.weak import project_weak, rot6d_to_matrix
 from unpaired.translation import MUNIT, Pix2Pix
 
 sys.path.insert(0, str(Path(__file__).parent / "aign"))
 from _tiny import TASKS as AIGN_TASKS
+
+sys.path.insert(0, str(Path(__file__).parent / "translation"))
+from _tiny_translation import tiny_batch, tiny_cyclegan
 
 Builder = Callable[[], tuple[Task, Any]]
 
@@ -153,6 +158,23 @@ TRANSLATION_TASKS: dict[str, Builder] = {
     "pix2pix": _pix2pix,
 }
 
+
+def _metapose(stage: int) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        pose = torch.randn(6, 17, 3)
+        rot = rot6d_to_matrix(torch.randn(6, 3, 6))
+        x2d = project_weak(pose, rot, torch.full((6, 3), 0.4), torch.full((6, 3, 2), 0.5))
+        mono = pose[:, None] @ rot.transpose(-1, -2) + 0.05 * torch.randn(6, 3, 17, 3)
+        batch = {"x2d": x2d, "target": x2d + 0.01, **s1(mono, x2d).as_batch()}
+        model = MetaPoseS2(hidden=8)
+        for _ in range(stage + 1):
+            model.add_stage()
+        return MetaPoseTask(model, stage, {k: v[:3] for k, v in batch.items()}), batch
+
+    return build
+
+
 ALIGNMENT_TASKS: dict[str, Builder] = {
     "align-mean": _align(Shift, MeanDistance),
     "align-mlp-dual": _align(MLPTransform, lambda: DualAdversarialDistance(kernel="rbf")),
@@ -171,7 +193,28 @@ ALIGNMENT_TASKS: dict[str, Builder] = {
     "autoencoder": _autoencoder,
     "classifier": _classifier,
 }
-TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS, **TRANSLATION_TASKS}
+
+
+def _cyclegan(**kw: float) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        return tiny_cyclegan(**kw), tiny_batch()
+
+    return build
+
+
+TRANSLATION_TASKS["cyclegan"] = _cyclegan()
+TRANSLATION_TASKS["cyclegan-guess-noise"] = _cyclegan(noise_std=0.1, guess_weight=2.0)
+MULTIVIEW_TASKS: dict[str, Builder] = {
+    "metapose-s2-first-stage": _metapose(0),
+    "metapose-s2-second-stage": _metapose(1),
+}
+TASKS: dict[str, Builder] = {
+    **ALIGNMENT_TASKS,
+    **AIGN_TASKS,
+    **TRANSLATION_TASKS,
+    **MULTIVIEW_TASKS,
+}
 
 
 def _grads(loss: torch.Tensor, params: list[torch.nn.Parameter]) -> list[torch.Tensor | None]:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from unpaired import __version__
 from unpaired.errors import ConfigError, UnpairedError
@@ -141,8 +143,21 @@ def run_cmd(
             help="torch intra-op threads [default: torch's choice]; 1 is fastest for small models.",
         ),
     ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", help="At the end print one verdict line and the report's path."),
+    ] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="At the end print the verdicts and metrics as JSON (for scripts)."
+        ),
+    ] = False,
 ) -> None:
-    """Run a recipe: train its models and baselines, write a report into the run directory."""
+    """Run a recipe: train its models and baselines, write a report into the run directory.
+
+    Ends with the verdict of the recipe's claims (met / not met / n/a, with the numbers)
+    and the path of the report; the full tables are in the report."""
     from unpaired.config import parse_assignments
     from unpaired.recipes.runner import run_recipe
 
@@ -163,23 +178,83 @@ def run_cmd(
         progress=progress and sys.stderr.isatty(),
         threads=threads,
     )
-    _print_outcome(outcome)
+    if outcome.is_main:
+        if as_json:
+            _print_json(_outcome_json(outcome))
+        else:
+            _print_outcome(outcome, quiet=quiet)
 
 
-def _print_outcome(outcome: Any) -> None:
-    from unpaired.report import fmt
+def _outcome_json(outcome: Any) -> dict[str, Any]:
+    """What ``--json`` prints of a run: its status, claim, verdicts, metrics, report."""
+    import json
 
-    if not outcome.is_main:
-        return
-    if outcome.report is not None and outcome.status == "completed":
-        for t in outcome.report.tables:
-            table = Table(*t.columns, title=t.title, title_justify="left")
-            for r in t.rows:
-                table.add_row(*(fmt(v) for v in r))
-            out.print(table)
+    metrics = json.loads((outcome.out / "metrics.json").read_text())
+    return {
+        "recipe": outcome.name,
+        "status": outcome.status,
+        "note": outcome.message,
+        "claim": outcome.claim,
+        "verdicts": [v.to_dict() for v in outcome.verdicts],
+        "metrics": metrics.get("metrics", {}),
+        "report": str(outcome.out / "report.html"),
+    }
+
+
+def _print_json(data: Any) -> None:
+    import json
+
+    sys.stdout.write(json.dumps(data, indent=2) + "\n")
+
+
+def _print_outcome(outcome: Any, *, quiet: bool = False) -> None:
+    """The end of a run: the verdict table (one line with ``quiet``), the report path."""
+    from unpaired.recipes._claims import summarize
+
     if outcome.status != "completed":
-        err.print(f"[yellow]stopped:[/yellow] {outcome.message}")
-    out.print(f"report: {outcome.out / 'report.md'}")
+        err.print(f"[yellow]stopped:[/yellow] {outcome.message}", soft_wrap=True)
+    if quiet or not outcome.verdicts or outcome.view is None:
+        out.print(f"{outcome.name}: {summarize(outcome.verdicts)}", soft_wrap=True)
+    else:
+        out.print(verdict_console_table(outcome.view))
+    out.print(f"report: {outcome.out / 'report.html'}", soft_wrap=True)
+
+
+def _console_table(title: str, columns: Sequence[str]) -> Table:
+    """A table whose cells are plain text (``[mm]`` is not rich markup)."""
+    table = Table(title=Text(title), title_justify="left", box=box.SIMPLE_HEAD)
+    for i, c in enumerate(columns):
+        # fold, never "…": a cell too wide for the terminal wraps onto more lines
+        table.add_column(c, overflow="fold", min_width=None if i == 0 else min(len(c), 7))
+    return table
+
+
+def verdict_console_table(view: Any) -> Table:
+    """One run's verdicts (a ``RunView``) for the terminal: claim, ours, goal, paper,
+    verdict; wraps to the terminal's width, never cuts a cell."""
+    from unpaired.recipes._claims import summarize
+    from unpaired.report import fmt3
+
+    table = _console_table(
+        f"{view.name}: {summarize(view.verdicts)}", ["claim", "ours", "goal", "paper", "verdict"]
+    )
+    for v in view.verdicts:
+        cells = [v.label, "" if v.value is None else fmt3(v.value), v.goal]
+        cells += ["" if v.paper is None else fmt3(v.paper), v.status]
+        table.add_row(*(Text(c) for c in cells))
+    return table
+
+
+def demo_console_table(views: Sequence[Any]) -> Table:
+    """The demo for the terminal: one row per recipe, its headline and verdict."""
+    from unpaired.recipes._claims import summarize
+    from unpaired.recipes._run_report import headline
+
+    table = _console_table("unpaired demo", ["recipe", "headline", "verdict"])
+    for v in views:
+        status = summarize(v.verdicts) if v.status == "completed" else v.status
+        table.add_row(*(Text(c) for c in (v.name, headline(v), status)))
+    return table
 
 
 @app.command("demo")
@@ -191,16 +266,35 @@ def demo_cmd(
     threads: Annotated[
         int | None, typer.Option("--threads", help="torch intra-op threads.")
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", help="At the end print one verdict line per recipe.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="At the end print every recipe's verdicts as JSON.")
+    ] = False,
 ) -> None:
-    """Run every recipe that needs no downloaded data, in --quick mode, into one report."""
+    """Run every recipe that needs no downloaded data, in --quick mode, into one report.
+
+    Ends with one row per recipe (its headline claim and verdict) and the path of the
+    combined report, which opens with the same summary."""
+    from unpaired.recipes._claims import summarize
     from unpaired.recipes.runner import run_demo
 
-    for o in run_demo(
+    outcomes = run_demo(
         out_dir, data_dir_option=data_dir, seed=seed, progress=sys.stderr.isatty(), threads=threads
-    ):
-        out.print(f"[bold]{o.name}[/bold]: {o.status}")
-        _print_outcome(o)
-    out.print(f"combined report: {out_dir / 'report.md'} and {out_dir / 'report.html'}")
+    )
+    if as_json:
+        _print_json([_outcome_json(o) for o in outcomes])
+        return
+    for o in outcomes:
+        if o.status != "completed":
+            err.print(f"[yellow]{o.name} stopped:[/yellow] {o.message}", soft_wrap=True)
+    if quiet:
+        for o in outcomes:
+            out.print(f"{o.name}: {summarize(o.verdicts)}", soft_wrap=True)
+    else:
+        out.print(demo_console_table([o.view for o in outcomes if o.view is not None]))
+    out.print(f"report: {out_dir / 'report.html'} (and report.md)", soft_wrap=True)
 
 
 @app.command("align")
@@ -261,10 +355,19 @@ def align_cmd(
     threads: Annotated[
         int | None, typer.Option("--threads", help="torch intra-op threads [default: torch's].")
     ] = None,
+    save_transform: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-transform",
+            help="Also copy the learned T (OUT/models/align.pt) to this file, for "
+            "`unpaired predict FILE NEW.npy`.",
+        ),
+    ] = None,
 ) -> None:
     """Learn T minimizing d(T(SOURCE), TARGET); write T(SOURCE) to OUT/aligned.npy.
 
-    Also writes OUT/distance.png (the distance over training) and OUT/metrics.json.
+    Also writes OUT/distance.png (the distance over training), OUT/metrics.json and
+    OUT/models/align.pt (T, for `unpaired predict OUT NEW.npy`).
     Both sets are standardized together, T is learned in those units and applied in
     the original ones. Bad files or mismatched dimensions exit with code 2.
     """
@@ -298,6 +401,14 @@ def align_cmd(
     )
     if result.warning is not None:
         err.print(f"[yellow]WARNING:[/yellow] {result.warning}", soft_wrap=True)
+    if save_transform is not None:
+        import shutil
+
+        from unpaired.engine.records import model_path
+
+        save_transform.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(model_path(result.out, "align"), save_transform)
+        out.print(f"transform: {save_transform}")
     out.print(f"aligned: {result.out / 'aligned.npy'}  metrics: {result.out / 'metrics.json'}")
 
 
@@ -528,6 +639,39 @@ def predict_cmd(
     )
     counts = ", ".join(f"{v} {k}" for k, v in summary.items() if isinstance(v, int))
     out.print(f"{summary['model']} ({summary['kind']}): {counts} -> {out_dir}")
+
+
+@app.command("export")
+@_user_errors
+def export_cmd(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run directory (or one of its models/*.pt files).")
+    ],
+    out_file: Annotated[Path, typer.Argument(help="The file to write (.pt or .onnx).")],
+    model: Annotated[
+        str | None, typer.Option("--model", help="Model of the run [default: its only one].")
+    ] = None,
+    network: Annotated[
+        str | None, typer.Option("--network", help="Network of the model [default: its first].")
+    ] = None,
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format", help="torchscript, or onnx (needs: pip install 'unpaired[onnx]')."
+        ),
+    ] = "torchscript",
+) -> None:
+    """Export one trained network as a self-contained TorchScript or ONNX file.
+
+    The file takes and returns plain tensors in the units of `unpaired predict`
+    (see docs/USE.md); TorchScript loads with torch.jit.load, without unpaired.
+    """
+    from unpaired.engine.records import load
+    from unpaired.inference.export import export_model
+
+    loaded = load(run_dir, model)
+    path = export_model(loaded, out_file, format=format_, network=network)  # type: ignore[arg-type]
+    out.print(f"{loaded.name} ({loaded.kinds[loaded.select(network)]}) -> {path} ({format_})")
 
 
 def _fmt_metric(v: float | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,14 +18,18 @@ from typing import Any
 from unpaired.viz.curves import plot_curves
 
 __all__ = [
+    "REPORT_STYLE",
     "Figure",
     "Report",
     "Table",
     "fmt",
+    "fmt3",
+    "format_column",
     "html_body",
     "html_page",
     "markdown",
     "plot_curves",
+    "table_section",
     "write_json",
 ]
 
@@ -48,6 +52,21 @@ def fmt(value: Any) -> str:
             return f"{value:.3e}"
         return f"{value:.4g}"
     return str(value)
+
+
+def fmt3(value: Any) -> str:
+    """A number to 3 significant digits, a boolean as yes / no, text as it is."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if math.isnan(value) or math.isinf(value):
+        return str(value)
+    if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+        return f"{value:.2e}"
+    return f"{value:.3g}"
 
 
 @dataclass
@@ -171,8 +190,78 @@ _STYLE = (
 )
 
 
-def html_page(title: str, body: str) -> str:
+REPORT_STYLE = (  # the run and demo reports (recipes/_run_report.py)
+    "body{font-family:system-ui,sans-serif;max-width:1100px;margin:1.5em auto;padding:0 1em;"
+    "line-height:1.35}table{border-collapse:collapse;margin:.5em 0;font-size:.92em}"
+    "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right;vertical-align:top}"
+    "th{background:#f3f3f3;text-align:left}td:first-child{text-align:left}"
+    "td.text{text-align:left}img{max-width:100%;height:auto}figure{margin:1em 0}"
+    "figcaption{font-size:.9em;color:#444}details{margin:.6em 0}"
+    "summary{cursor:pointer;font-weight:600}.verdict{border:2px solid #888;padding:.4em 1em;"
+    "border-radius:6px;background:#fafafa}.met{background:#d9f2d9}.notmet{background:#f8d7d7}"
+    ".na{background:#eee;color:#555}nav ol{margin:.2em 0}"
+    "@media print{body{max-width:none}details>summary{list-style:none}"
+    "table,figure,.verdict{break-inside:avoid}}"
+)
+
+
+def format_column(values: Sequence[Any]) -> list[str]:
+    """The cells of one table column as text, numbers at one precision for the column:
+    decimals that give its largest value 3 significant digits, or 3 significant digits
+    per cell where the column spans more than 4 decades (or holds huge or tiny numbers).
+
+    Example:
+        >>> format_column([0.2295, 0.6601, 1.383, None, "-"])
+        ['0.23', '0.66', '1.38', '', '-']
+        >>> format_column([123.1, 89.69, 7])
+        ['123', '90', '7']
+        >>> format_column([1.2e-13, 0.5])
+        ['1.2e-13', '0.5']
+    """
+    floats = [abs(v) for v in values if isinstance(v, float) and math.isfinite(v) and v != 0]
+    if not floats:
+        return [fmt3(v) if isinstance(v, float) else fmt(v) for v in values]
+    hi, lo = max(floats), min(floats)
+    if hi >= 1e5 or hi < 1e-3 or hi / lo > 1e4:
+        return [f"{v:.3g}" if isinstance(v, float) else fmt(v) for v in values]
+    decimals = min(6, max(0, 2 - math.floor(math.log10(hi))))
+    return [
+        f"{v:.{decimals}f}" if isinstance(v, float) and math.isfinite(v) else fmt(v) for v in values
+    ]
+
+
+def _is_text(values: Sequence[Any]) -> bool:
+    return all(isinstance(v, str) or v is None for v in values)
+
+
+def table_section(table: Table, anchor: str, *, open_: bool = True) -> str:
+    """A table as a collapsible section with anchor ``anchor``."""
+    columns = list(zip(*table.rows, strict=True)) if table.rows else [[] for _ in table.columns]
+    cells = [format_column(c) for c in columns]
+    text = [_is_text(c) for c in columns]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td{' class=text' if text[j] else ''}>{html.escape(cells[j][i])}</td>"
+            for j in range(len(table.columns))
+        )
+        + "</tr>"
+        for i in range(len(table.rows))
+    )
+    note = f"<p>{html.escape(table.note)}</p>" if table.note else ""
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-        f"<style>{_STYLE}</style></head><body>{body}</body></html>\n"
+        f"<details{' open' if open_ else ''} id='{anchor}'><summary>{html.escape(table.title)}"
+        f"</summary><table><tr>{head}</tr>{body}</table>{note}</details>"
+    )
+
+
+def html_page(title: str, body: str, *, style: str = _STYLE) -> str:
+    """A whole HTML document: ``body`` under ``title``, styled by the inline ``style``
+    (no external stylesheet, script or font)."""
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body>{body}</body></html>\n"
     )

@@ -82,3 +82,23 @@ def test_runs_lists_status_and_compare_puts_metrics_side_by_side(run: Path, tmp_
     assert res.exit_code == 2 and "usage: unpaired runs compare" in _one_error_line(res)
     res = runner.invoke(app, ["runs", str(tmp_path / "none")])
     assert res.exit_code == 2 and "no such folder" in _one_error_line(res)
+
+
+def test_align_save_transform_then_predict_on_new_arrays(tmp_path: Path) -> None:
+    g = np.random.default_rng(0)
+    a, b = g.normal(5, 2, (64, 2)), g.normal(0, 1, (64, 2))
+    np.save(tmp_path / "a.npy", a)
+    np.save(tmp_path / "b.npy", b)
+    res = runner.invoke(
+        app, ["align", str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "--distance", "mmd",
+              "--steps", "5", "--out", str(tmp_path / "al"), "--save-transform", str(tmp_path / "T.pt")],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(
+        app,
+        ["predict", str(tmp_path / "T.pt"), str(tmp_path / "a.npy"), "--out", str(tmp_path / "p")],
+    )
+    assert res.exit_code == 0, res.output
+    np.testing.assert_allclose(
+        np.load(tmp_path / "p" / "aligned.npy"), np.load(tmp_path / "al" / "aligned.npy"), atol=1e-5
+    )

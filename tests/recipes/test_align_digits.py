@@ -53,3 +53,7 @@ def test_tiny_run_reports_every_method_in_both_spaces(shared_data: Path, tmp_pat
     for space in ("embedding", "pixel"):
         assert (tmp_path / f"run/figures/samples_{space}.png").read_bytes()[:4] == b"\x89PNG"
         assert (tmp_path / f"run/checkpoints/{space}/density-source/last.pt").is_file()
+    # every declared claim finds its metric (recipes/_claims_table.py)
+    assert [v.label for v in out.verdicts if v.detail.startswith("no metric")] == [
+        "embedding: dual adversarial beats min-max adversarial (accuracy)"  # not in methods
+    ]

@@ -86,3 +86,5 @@ def test_image_recipe_end_to_end(name: str, shared_data: Path, tmp_path: Path) -
         assert (tmp_path / "checkpoints" / model / "last.pt").exists()
     for figure in ("grid.png", "beta_sweep.png"):
         assert (tmp_path / "figures" / figure).stat().st_size > 1000
+    # every declared claim finds its metric (recipes/_claims_table.py)
+    assert [v.label for v in outcome.verdicts if v.detail.startswith("no metric")] == []

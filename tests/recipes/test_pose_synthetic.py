@@ -58,4 +58,8 @@ def test_pose_synthetic_runs_the_ladder(tmp_path: Path) -> None:
     ratio = outcome.report.metrics["exact"]["ratios"]
     assert set(ratio) == {"aign_over_interpreter", "aign_over_forward2dto3d", "ordering_holds"}
     assert (tmp_path / "figures" / "skeletons_exact.png").is_file()
+    # every declared claim finds its metric (recipes/_claims_table.py)
+    assert [v.label for v in outcome.verdicts if v.detail.startswith("no metric")] == [
+        "noisy 2D: AIGN < 3D interpreter < Forward2Dto3D"  # settings=("exact",)
+    ]
     assert (tmp_path / "checkpoints" / "exact-aign" / "last.pt").is_file()

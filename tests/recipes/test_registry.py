@@ -26,6 +26,9 @@ def test_demo_recipes_are_the_embedded_ones() -> None:
     assert {n for n, s in RECIPES.items() if s.embedded} == {
         "align-toy",
         "align-gmm",
+        "gan-dirac",
+        "metapose-synthetic",
         "pose-synthetic",
         "sfm-scenes",
+        "cyclegan-maps",
     }

@@ -106,3 +106,5 @@ def test_recipe_runs_end_to_end(tmp_path) -> None:
         assert (tmp_path / "figures" / fig).stat().st_size > 10_000
     goals = report.metrics["goals"]
     assert goals["selfsup_over_pretrain_trl_err"] > 0
+    # every declared claim finds its metric (recipes/_claims_table.py)
+    assert [v.label for v in outcome.verdicts if v.detail.startswith("no metric")] == []

@@ -43,7 +43,7 @@ def test_bad_arguments() -> None:
     t = _Scale()
     with pytest.raises(ValueError, match="direction"):
         as_callable(t, "ab")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="^guide: "):
+    with pytest.raises(ValueError, match=r"^guide: "):
         translate_batched(t, torch.ones(3, 1, 2, 2), guide=torch.ones(2, 1, 2, 2))
-    with pytest.raises(ValueError, match="^x: "):
+    with pytest.raises(ValueError, match=r"^x: "):
         translate_batched(t, torch.ones(3, 2, 2))

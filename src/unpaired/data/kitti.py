@@ -125,3 +125,30 @@ def load_kitti_odometry(
         k_t = scale_intrinsics(k_t, size, (height, width))
     poses = poses0[indices] @ cam_to_cam0
     return Sequence(frames, None, poses.float(), k_t, name=f"kitti-{name}-cam{camera}")
+
+
+def write_kitti_odometry(sequence: Sequence, root: str | Path, name: str = "00") -> Path:
+    """Write ``sequence`` in the odometry layout under ``root`` (what
+    :func:`load_kitti_odometry` reads): ``sequences/<name>/image_2/%06d.png``,
+    ``calib.txt`` (every ``P_i = K [I | 0]``: one camera), ``times.txt`` (10 fps) and
+    ``poses/<name>.txt`` (camera-to-world, relative to the first frame as KITTI's are).
+    Depth, which KITTI odometry does not have, is not written. Returns the sequence folder."""
+    import cv2
+
+    seq_dir = Path(root) / "sequences" / name
+    (seq_dir / "image_2").mkdir(parents=True, exist_ok=True)
+    for i, frame in enumerate(sequence.frames):
+        image = frame.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
+        cv2.imwrite(
+            str(seq_dir / "image_2" / f"{i:06d}.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)
+        )
+    proj = np.zeros((3, 4))
+    proj[:, :3] = sequence.intrinsics.double().numpy()
+    row = " ".join(f"{v:.12e}" for v in proj.ravel())
+    (seq_dir / "calib.txt").write_text("".join(f"P{c}: {row}\n" for c in range(4)))
+    (seq_dir / "times.txt").write_text("".join(f"{i / 10:.6e}\n" for i in range(len(sequence))))
+    poses = torch.linalg.inv(sequence.poses[0].double()) @ sequence.poses.double()
+    (Path(root) / "poses").mkdir(exist_ok=True)
+    lines = [" ".join(f"{v:.12e}" for v in p[:3].reshape(-1).tolist()) for p in poses]
+    (Path(root) / "poses" / f"{name}.txt").write_text("\n".join(lines) + "\n")
+    return seq_dir

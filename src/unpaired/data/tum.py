@@ -153,3 +153,41 @@ def load_tum(
     if height is not None and width is not None:
         k = scale_intrinsics(k, size, (height, width))
     return Sequence(frames, depths, torch.from_numpy(poses).float(), k, name=f"tum-{sequence}")
+
+
+def write_tum(
+    sequence: Sequence, folder: str | Path, *, fps: float = 30.0, start: float = 1.0
+) -> Path:
+    """Write ``sequence`` as a TUM RGB-D sequence folder (what :func:`load_tum` reads):
+    ``rgb/*.png``, ``depth/*.png`` (uint16, metres x 5000; 0 = no measurement beyond
+    13.1 m, the format's range; only when the sequence has depth), ``rgb.txt``, ``depth.txt`` and ``groundtruth.txt`` (camera-to-world, quaternion
+    scalar last), frame ``i`` at ``start + i / fps`` seconds. Returns the folder."""
+    import cv2
+
+    root = Path(folder)
+    (root / "rgb").mkdir(parents=True, exist_ok=True)
+    stamps = [start + i / fps for i in range(len(sequence))]
+    rgb, depth, truth = (
+        ["# timestamp filename"],
+        ["# timestamp filename"],
+        ["# timestamp tx ty tz qx qy qz qw"],
+    )
+    quats = Rotation.from_matrix(sequence.poses[:, :3, :3].double().numpy()).as_quat()
+    for i, t in enumerate(stamps):
+        name = f"{t:.6f}.png"
+        image = sequence.frames[i].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
+        cv2.imwrite(str(root / "rgb" / name), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        rgb.append(f"{t:.6f} rgb/{name}")
+        if sequence.depth is not None:
+            (root / "depth").mkdir(exist_ok=True)
+            raw = (sequence.depth[i, 0].double() * DEPTH_SCALE).round()
+            raw[(raw > 65535) | (raw < 0)] = 0  # beyond 13.1 m: no measurement, as TUM
+            cv2.imwrite(str(root / "depth" / name), raw.numpy().astype(np.uint16))
+            depth.append(f"{t:.6f} depth/{name}")
+        position = sequence.poses[i, :3, 3].double().tolist()
+        truth.append(f"{t:.6f} " + " ".join(f"{v:.7f}" for v in [*position, *quats[i]]))
+    (root / "rgb.txt").write_text("\n".join(rgb) + "\n")
+    if sequence.depth is not None:
+        (root / "depth.txt").write_text("\n".join(depth) + "\n")
+    (root / "groundtruth.txt").write_text("\n".join(truth) + "\n")
+    return root

@@ -6,7 +6,13 @@ critic / density model). See ``base.py`` for the interface.
 """
 
 from unpaired.distances._utils import median_bandwidth
-from unpaired.distances.adversarial import AdversarialDistance, mlp_critic
+from unpaired.distances.adversarial import (
+    AdversarialDistance,
+    Schedule,
+    mlp_critic,
+    step_schedules,
+)
+from unpaired.distances.augment import Augment, leak_threshold, leaks
 from unpaired.distances.base import Distance, flatten_samples
 from unpaired.distances.dual import (
     DualAdversarialDistance,
@@ -38,6 +44,7 @@ __all__ = [
     "EMD",
     "MMD",
     "AdversarialDistance",
+    "Augment",
     "Coral",
     "Distance",
     "DualAdversarialDistance",
@@ -46,6 +53,7 @@ __all__ = [
     "FlowLRMF",
     "GaussianLRMF",
     "MeanDistance",
+    "Schedule",
     "Sinkhorn",
     "SlicedWasserstein",
     "coral",
@@ -57,6 +65,8 @@ __all__ = [
     "fit_density",
     "flatten_samples",
     "gaussian_lrmf",
+    "leak_threshold",
+    "leaks",
     "mean_distance",
     "median_bandwidth",
     "mlp_critic",
@@ -65,4 +75,5 @@ __all__ = [
     "sinkhorn",
     "sliced_wasserstein",
     "solve_dual_adversarial",
+    "step_schedules",
 ]

@@ -23,8 +23,19 @@ Critic regularizers (added to ``critic_loss``):
   Q = ``a`` (fake), ``D = sigmoid(f)``; only for ``loss="logistic"``;
 * ``instance_noise`` = sigma: Gaussian noise ``N(0, sigma^2)`` added to *both* inputs of
   the critic, in the critic and the generator losses (Huszar's instance noise, same
-  slide). It is a plain attribute: anneal it by assigning ``dist.instance_noise = ...``
-  between steps.
+  slide).
+
+Annealing: ``roth_gamma`` and ``instance_noise`` also take a :class:`Schedule`
+(``constant``, ``linear`` or ``exponential``, the last ``gamma_t = gamma_0 * 0.01^(t/T)``
+as in Roth et al.'s code). The value at engine step ``t`` is a pure function of ``t``;
+the engine's default ``Task.on_step_start`` calls :func:`step_schedules` on the task,
+so resumed runs continue the schedule where they stopped. The recommended image setting
+(Roth et al.) is ``roth_gamma=Schedule(2.0, "exponential", steps=T)``, T the run's steps.
+
+Augmentation: ``augment`` (a :class:`~unpaired.distances.augment.Augment`) applies the
+same random ``T_p`` to both sets before the critic (and before the noise), in the critic
+loss, the generator loss and ``divergence``; check it with
+:func:`~unpaired.distances.augment.leaks` first.
 
 For patch critics (outputs (N, *)), the losses average over all outputs and the
 gradient regularizers use the per-sample mean logit.
@@ -33,6 +44,7 @@ gradient regularizers use the per-sample mean logit.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import torch
@@ -40,10 +52,65 @@ import torch.nn.functional as F
 from torch import nn
 
 from unpaired.distances._utils import check_option, check_positive, check_sets
+from unpaired.distances.augment import Augment
 from unpaired.distances.base import Distance
 
 AdversarialLoss = Literal["logistic", "hinge", "wasserstein", "least-squares"]
 LOSSES: tuple[str, ...] = ("logistic", "hinge", "wasserstein", "least-squares")
+ScheduleKind = Literal["constant", "linear", "exponential"]
+SCHEDULES: tuple[str, ...] = ("constant", "linear", "exponential")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A step-driven hyperparameter: ``value(t)`` for engine step ``t`` (1, 2, ...).
+
+    * ``constant``: ``start``;
+    * ``linear``: from ``start`` at ``t = 0`` to ``start * end`` at ``t = steps``;
+    * ``exponential``: ``start * end ** (t / steps)`` (Roth et al.: ``end = 0.01``).
+
+    After ``steps`` the value stays at ``start * end``. ``end`` defaults to 0.01 for
+    ``exponential`` and 0 for ``linear``.
+
+    Example:
+        >>> s = Schedule(2.0, "exponential", steps=100)
+        >>> round(s.value(0), 6), round(s.value(50), 6), round(s.value(100), 6)
+        (2.0, 0.2, 0.02)
+        >>> Schedule(1.0, "linear", steps=4).value(3)
+        0.25
+    """
+
+    start: float
+    kind: ScheduleKind = "constant"
+    steps: int = 0
+    end: float | None = None
+
+    def __post_init__(self) -> None:
+        check_positive("schedule start", self.start, allow_zero=True)
+        check_option("schedule kind", self.kind, SCHEDULES)
+        if self.kind != "constant" and self.steps < 1:
+            raise ValueError(f"a {self.kind} schedule needs steps >= 1, got {self.steps}")
+        if self.end is not None and not 0 <= self.end <= 1:
+            raise ValueError(f"schedule end must be in [0, 1], got {self.end}")
+        if self.kind == "exponential" and self.end == 0:
+            raise ValueError("an exponential schedule needs end > 0")
+
+    def value(self, step: int) -> float:
+        """The value at step ``step`` (clamped to ``[0, steps]``)."""
+        if self.kind == "constant":
+            return float(self.start)
+        frac = min(max(step, 0), self.steps) / self.steps
+        if self.kind == "linear":
+            end = 0.0 if self.end is None else self.end
+            return float(self.start * (1 - frac + frac * end))
+        end = 0.01 if self.end is None else self.end
+        return float(self.start * end**frac)
+
+
+def _schedule(name: str, value: float | Schedule) -> Schedule:
+    if isinstance(value, Schedule):
+        return value
+    return Schedule(check_positive(name, value, allow_zero=True))
 
 
 def mlp_critic(dim: int, *, hidden: int = 128, layers: int = 2) -> nn.Sequential:
@@ -96,8 +163,9 @@ class AdversarialDistance(Distance):
         loss: AdversarialLoss = "logistic",
         gradient_penalty: float = 0.0,
         r1: float = 0.0,
-        instance_noise: float = 0.0,
-        roth_gamma: float = 0.0,
+        instance_noise: float | Schedule = 0.0,
+        roth_gamma: float | Schedule = 0.0,
+        augment: Augment | None = None,
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
@@ -107,13 +175,23 @@ class AdversarialDistance(Distance):
             "gradient_penalty", gradient_penalty, allow_zero=True
         )
         self.r1 = check_positive("r1", r1, allow_zero=True)
-        self.instance_noise = check_positive("instance_noise", instance_noise, allow_zero=True)
-        self.roth_gamma = check_positive("roth_gamma", roth_gamma, allow_zero=True)
+        self.schedules = {
+            "instance_noise": _schedule("instance_noise", instance_noise),
+            "roth_gamma": _schedule("roth_gamma", roth_gamma),
+        }
+        self.instance_noise = self.schedules["instance_noise"].value(0)
+        self.roth_gamma = self.schedules["roth_gamma"].value(0)
         if self.roth_gamma > 0 and loss != "logistic":
             raise ValueError(
                 f"roth_gamma needs loss='logistic' (Roth et al.'s JS-GAN), got {loss!r}"
             )
         self.generator = generator
+        self.augment = augment
+
+    def set_step(self, step: int) -> None:
+        """Move the scheduled hyperparameters to their values at engine step ``step``."""
+        self.instance_noise = self.schedules["instance_noise"].value(step)
+        self.roth_gamma = self.schedules["roth_gamma"].value(step)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         """Critic outputs as (N, P) (P = 1 for a scalar critic, number of patches otherwise)."""
@@ -129,6 +207,8 @@ class AdversarialDistance(Distance):
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Generator loss for predictions ``a`` (N, *) against memories ``b`` (M, *)."""
         check_sets(a, b)
+        if self.augment is not None:
+            a = self.augment(a)
         fake = self.logits(self._noisy(a))
         if self.loss == "logistic":
             return F.softplus(-fake).mean()  # -log sigmoid(f): non-saturating
@@ -150,6 +230,8 @@ class AdversarialDistance(Distance):
     def critic_loss(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Critic loss (with the configured regularizers) for ``a`` (N, *) fake, ``b`` (M, *) real."""
         check_sets(a, b)
+        if self.augment is not None:
+            a, b = self.augment.pair(a, b)
         xa, xb = self._noisy(a), self._noisy(b)
         need_grads = self.r1 > 0 or self.roth_gamma > 0
         if need_grads:
@@ -189,10 +271,15 @@ class AdversarialDistance(Distance):
         Each is 0 at the optimal critic when ``a`` and ``b`` coincide.
         """
         check_sets(a, b)
+        if self.augment is not None:
+            a, b = self.augment.pair(a, b)
         objective = self._critic_objective(self.loss, self.logits(b), self.logits(a))
-        offset = {"logistic": math.log(4.0), "hinge": 2.0, "wasserstein": 0.0, "least-squares": 0.25}[
-            self.loss
-        ]
+        offset = {
+            "logistic": math.log(4.0),
+            "hinge": 2.0,
+            "wasserstein": 0.0,
+            "least-squares": 0.25,
+        }[self.loss]
         return offset - objective
 
     def extra_repr(self) -> str:
@@ -200,3 +287,12 @@ class AdversarialDistance(Distance):
             f"loss={self.loss!r}, gradient_penalty={self.gradient_penalty}, r1={self.r1}, "
             f"instance_noise={self.instance_noise}, roth_gamma={self.roth_gamma}"
         )
+
+
+def step_schedules(module: nn.Module, step: int) -> None:
+    """Call ``set_step(step)`` on every submodule of ``module`` that has one (the scheduled
+    regularizers of :class:`AdversarialDistance`); the engine does this before each step."""
+    for m in module.modules():
+        set_step = getattr(m, "set_step", None)
+        if callable(set_step):
+            set_step(step)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
+from unpaired.distances import step_schedules
 from unpaired.models.record import Export
 
 if TYPE_CHECKING:
@@ -48,8 +49,10 @@ class Task(nn.Module):
 
     def on_step_start(self, step: int) -> None:
         """Called by the engine before every training step ``step`` (1, 2, ...), resumed
-        runs included; a no-op by default. Tasks use it to move step-driven state, e.g.
-        ``unpaired.distances.step_schedules(self, step)`` for annealed regularizers."""
+        runs included. By default it moves every step-driven hyperparameter of the task
+        (``unpaired.distances.step_schedules(self, step)``: annealed regularizers of
+        adversarial distances); an override should call ``super().on_step_start(step)``."""
+        step_schedules(self, step)
 
     def critic_parameters(self) -> list[nn.Parameter]:
         """Parameters trained by :meth:`critic_losses`; empty for single-player tasks."""

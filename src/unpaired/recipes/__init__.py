@@ -42,6 +42,12 @@ _SPECS = (
         embedded=True,
     ),
     RecipeSpec(
+        "gan-dirac",
+        "unpaired.recipes.gan_dirac",
+        "min-max toy games: xy and the Dirac-GAN, regularizers' measured vs analytic rates",
+        embedded=True,
+    ),
+    RecipeSpec(
         "align-digits",
         "unpaired.recipes.align_digits",
         "USPS -> MNIST alignment in embedding and pixel space with every distance",
@@ -57,6 +63,18 @@ _SPECS = (
         "pose-cmu",
         "unpaired.recipes.pose_cmu",
         "3D pose lifting on CMU motion capture, held-out subject (AIGN Tables 1-2)",
+        embedded=False,
+    ),
+    RecipeSpec(
+        "metapose-synthetic",
+        "unpaired.recipes.metapose_synthetic",
+        "multi-view 3D pose without 3D supervision (MetaPose vs bundle adjustment), procedural skeletons",
+        embedded=True,
+    ),
+    RecipeSpec(
+        "metapose-cmu",
+        "unpaired.recipes.metapose_cmu",
+        "multi-view 3D pose without 3D supervision (MetaPose vs bundle adjustment), CMU mocap",
         embedded=False,
     ),
     RecipeSpec(
@@ -94,6 +112,12 @@ _SPECS = (
         "unpaired.recipes.inpaint_faces",
         "identity-biased inpainting of Olivetti faces (AIGN Fig. 6)",
         embedded=False,
+    ),
+    RecipeSpec(
+        "cyclegan-maps",
+        "unpaired.recipes.cyclegan_maps",
+        "CycleGAN and its self-defenses (noise, guess): honesty of photo <-> map translation",
+        embedded=True,
     ),
     RecipeSpec(
         "inpaint-digits",

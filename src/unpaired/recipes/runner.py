@@ -24,17 +24,10 @@ from unpaired.engine import FitResult, RunLogger, make_fabric, seed_everything
 from unpaired.engine.devices import Precision, Strategy, check_device_options, launch
 from unpaired.errors import ConfigError
 from unpaired.recipes import RECIPES, RecipeSpec, get
+from unpaired.recipes._claims import Verdict, claims_for
+from unpaired.recipes._run_report import RunView, comparison_figure, write_demo, write_report
 from unpaired.recipes.base import BudgetExhausted, RunContext
-from unpaired.report import (
-    Figure,
-    Report,
-    Table,
-    html_body,
-    html_page,
-    markdown,
-    plot_curves,
-    write_json,
-)
+from unpaired.report import Figure, Report, Table, plot_curves
 
 
 @dataclass
@@ -45,6 +38,17 @@ class Outcome:
     message: str
     report: Report | None
     is_main: bool = True  # rank 0 (the process that writes and prints)
+    view: RunView | None = None  # what report.html shows: claim, verdicts, full report
+
+    @property
+    def claim(self) -> str:
+        """What the recipe reproduces (``recipes/_claims_table.py``); "" if undeclared."""
+        return self.view.claim if self.view is not None else ""
+
+    @property
+    def verdicts(self) -> list[Verdict]:
+        """The recipe's claims checked against this run's ``metrics.json``."""
+        return self.view.verdicts if self.view is not None else []
 
 
 def resolve_config(
@@ -168,15 +172,18 @@ def run_recipe(
         progress=progress,
     )
     status, message, report = "completed", "", None
+    started = time.monotonic()
     try:
         report = spec.load().run(cfg, ctx)
     except BudgetExhausted as e:
         status, message = "stopped", str(e)
     finally:
         logger.close()
+    outcome = Outcome(name, out_path, status, message, report, is_main)
     if is_main:
-        write_run(out_path, spec, report, ctx.fits, status=status, message=message)
-    return Outcome(name, out_path, status, message, report, is_main)
+        outcome.view = write_run(out_path, spec, report, ctx.fits, status=status, message=message)
+        outcome.view.seconds = time.monotonic() - started
+    return outcome
 
 
 def _model_table(fits: Mapping[str, FitResult]) -> Table:
@@ -194,11 +201,18 @@ def write_run(
     *,
     status: str,
     message: str,
-) -> None:
-    """Write ``metrics.json``, curve PNGs, ``report.md`` and ``report.html`` into ``out``."""
+) -> RunView:
+    """Write ``metrics.json`` (with the recipe's claims checked: ``claim``, ``verdicts``),
+    curve PNGs, ``report.md`` and ``report.html`` (the verdict first) into ``out``; return
+    what the report shows (no verdicts when the recipe declares no claims)."""
+    out.mkdir(parents=True, exist_ok=True)
     if report is None:
         report = Report(title=f"{spec.name} (stopped early)", summary=message)
+    claims = claims_for(spec.name)
     figures = list(report.figures)
+    compare = comparison_figure(claims, {n: f.history for n, f in fits.items()}, out)
+    if compare is not None:
+        figures.insert(0, compare)
     for model, fit in fits.items():
         png = plot_curves(
             {model: fit.history}, out / "figures" / f"curves_{model}.png", title=model
@@ -215,28 +229,24 @@ def write_run(
         metrics=report.metrics,
         notes=report.notes,
     )
-    write_json(
-        out / "metrics.json",
-        {
-            "recipe": spec.name,
-            "status": status,
-            "note": message,
-            "metrics": report.metrics,
-            "tables": {t.title: t.records() for t in report.tables},
-            "models": {
-                n: {
-                    "steps": f.steps,
-                    "completed": f.completed,
-                    "final": f.final,
-                    "seconds": f.seconds,
-                    "resumed_from": f.resumed_from,
-                }
-                for n, f in fits.items()
-            },
+    data = {
+        "recipe": spec.name,
+        "status": status,
+        "note": message,
+        "metrics": report.metrics,
+        "tables": {t.title: t.records() for t in report.tables},
+        "models": {
+            n: {
+                "steps": f.steps,
+                "completed": f.completed,
+                "final": f.final,
+                "seconds": f.seconds,
+                "resumed_from": f.resumed_from,
+            }
+            for n, f in fits.items()
         },
-    )
-    (out / "report.md").write_text(markdown(full))
-    (out / "report.html").write_text(html_page(full.title, html_body(full)))
+    }
+    return write_report(out, spec.name, full, data, claims)
 
 
 def run_demo(
@@ -263,6 +273,7 @@ def run_demo(
     )
     fabric = make_fabric(1)
     fabric.launch()
+    started = time.monotonic()
     outcomes = []
     for spec in specs:
         sub = out_path / spec.name
@@ -280,18 +291,9 @@ def run_demo(
                 overrides=(overrides or {}).get(spec.name),
             )
         )
-    md = ["# unpaired demo", "", f"Every embedded recipe in quick mode (seed {seed}).", ""]
-    body = ["<h1>unpaired demo</h1>"]
-    metrics = {}
-    for o in outcomes:
-        rep = o.report or Report(title=o.name, summary=o.message)
-        prefix = f"{o.name}/"
-        md.append(markdown(rep, heading="##", prefix=prefix))
-        md.append(f"Full run: [{o.name}/report.md]({o.name}/report.md)\n")
-        body.append(html_body(rep, prefix=prefix))
-        metrics[o.name] = {"status": o.status, "metrics": rep.metrics}
-    out_path.mkdir(parents=True, exist_ok=True)
-    (out_path / "report.md").write_text("\n".join(md))
-    (out_path / "report.html").write_text(html_page("unpaired demo", "\n".join(body)))
-    write_json(out_path / "metrics.json", metrics)
+    views = [
+        o.view or RunView(o.name, Report(title=o.name, summary=o.message), status=o.status)
+        for o in outcomes
+    ]
+    write_demo(out_path, views, seed=seed, seconds=time.monotonic() - started)
     return outcomes
