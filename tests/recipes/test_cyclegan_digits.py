@@ -43,3 +43,4 @@ def test_tiny_run_scores_every_row(shared_data: Path, tmp_path: Path) -> None:
     assert goals["best_defended"] in ("noise", "guess", "guess-noise")
     assert isinstance(goals["defended_keeps_class_at_least_as_well"], bool)
     assert (tmp_path / "run" / "figures" / "translations.png").is_file()
+    assert [v.label for v in out.verdicts if v.detail.startswith("no metric")] == []
