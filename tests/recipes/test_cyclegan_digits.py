@@ -19,20 +19,27 @@ def test_unknown_rows_and_bad_sizes_fail_at_config_time() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # MNIST + USPS loading and five scored rows: slow on a busy machine
 def test_tiny_run_scores_every_row(shared_data: Path, tmp_path: Path) -> None:
     out = run_recipe(
         "cyclegan-digits",
         quick=True,
         out=tmp_path / "run",
         data_dir_option=str(shared_data),
-        overrides={"translator.steps": 2, "classifier.steps": 5, "n_test": 20, "n_val": 20},
+        overrides={
+            "translator.steps": 2,
+            "classifier.steps": 5,
+            "n_test": 20,
+            "n_val": 20,
+            "rows": ("cyclegan", "noise", "guess-noise", "munit-cycle"),
+        },  # fmt: skip
         threads=1,
         progress=False,
     )
     table = out.report.tables[0]
     assert [r[0] for r in table.rows] == [
-        "no translation", "CycleGAN", "CycleGAN + noise", "CycleGAN + guess",
-        "CycleGAN + guess + noise", "MUNIT + cycle",
+        "no translation", "CycleGAN", "CycleGAN + noise", "CycleGAN + guess + noise",
+        "MUNIT + cycle",
     ]  # fmt: skip
     identity = table.rows[0]
     assert identity[5] == 0.0 and identity[6] == 0.0  # no translation: no cycle error
@@ -40,7 +47,7 @@ def test_tiny_run_scores_every_row(shared_data: Path, tmp_path: Path) -> None:
     for row in table.rows:
         assert 0 <= row[1] <= 1 and 0 <= row[2] <= 1
     goals = out.report.metrics["goals"]
-    assert goals["best_defended"] in ("noise", "guess", "guess-noise")
+    assert goals["best_defended"] in ("noise", "guess-noise")
     assert isinstance(goals["defended_keeps_class_at_least_as_well"], bool)
     assert (tmp_path / "run" / "figures" / "translations.png").is_file()
     assert [v.label for v in out.verdicts if v.detail.startswith("no metric")] == []

@@ -20,7 +20,7 @@ from unpaired.data.synthetic.maps import PALETTE, render_ids
 from unpaired.distances import AdversarialDistance
 from unpaired.engine import BatchSource, Task, TensorSampler, Unpaired
 from unpaired.errors import ConfigError
-from unpaired.metrics.honesty import p2p_scores, translated_labels
+from unpaired.metrics.honesty import p2p_scores, segm_scores, translated_labels
 from unpaired.models.munit import MUNITAutoencoder
 from unpaired.models.translation import PatchCritic, ResnetGenerator, init_normal
 from unpaired.models.unet import UNetGenerator
@@ -183,3 +183,11 @@ def iou_p2p(
     p = as_callable(pix, "a2b")
     reference = translated_labels(p, photos, PALETTE)
     return p2p_scores(p, as_callable(translator, "b2a"), maps, reference, PALETTE).mean_iou
+
+
+@torch.no_grad()
+def pix2pix_scores(pix: Translator, photos: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+    """acc segm / IoU segm of the supervised photo -> map network (it has no way back, so
+    no RH, SN or IoU p2p)."""
+    s = segm_scores(as_callable(pix, "a2b"), photos, labels, PALETTE)
+    return {"acc_segm": s.pixel_accuracy, "iou_segm": s.mean_iou}
