@@ -32,7 +32,7 @@ def test_tiny_run_scores_every_row(shared_data: Path, tmp_path: Path) -> None:
             "n_test": 20,
             "n_val": 20,
             "rows": ("cyclegan", "noise", "guess-noise", "munit-cycle"),
-        },  # fmt: skip
+        },
         threads=1,
         progress=False,
     )
