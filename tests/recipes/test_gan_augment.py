@@ -52,3 +52,7 @@ def test_tiny_run_reports_every_case(shared_data: Path, tmp_path: Path) -> None:
     for r in rows:
         assert abs(sum(r[2:6]) - 1) < 1e-9 and r[1] == pytest.approx(1 - r[2])
     assert out.report.metrics["threshold"] == 0.75
+    # every declared claim finds its metric (recipes/_claims_translation.py); p = 0.5 not run
+    assert [v.label for v in out.verdicts if v.detail.startswith("no metric")] == [
+        "leak rate: rot90 p = 0.5 (below the threshold) below p = 1"
+    ]

@@ -1,10 +1,10 @@
-"""The claims of the image-translation recipes (``recipes._claims``), joined into
-``_claims_table.CLAIMS``: the thesis talk's translation-honesty, PuppetGAN and RIFT
-results (issues 12-14)."""
+"""The claims of the image-translation and image-GAN recipes (``recipes._claims``),
+joined into ``_claims_table.CLAIMS``: the thesis talk's translation honesty, PuppetGAN
+and RIFT (issues 12-14) and the leaking augmentation (issue 16)."""
 
 from __future__ import annotations
 
-from unpaired.recipes._claims import RecipeClaims, at_least, at_most, holds
+from unpaired.recipes._claims import RecipeClaims, at_least, at_most, holds, less
 
 TRANSLATION_CLAIMS: dict[str, RecipeClaims] = {
     "cyclegan-maps": RecipeClaims(
@@ -42,5 +42,29 @@ TRANSLATION_CLAIMS: dict[str, RecipeClaims] = {
         curve="eval/rh",
         curve_ref="the talk's RH table",
         curve_label="RH on the validation photos (hidden signal; lower is more honest)",
+    ),
+    "gan-augment": RecipeClaims(
+        "Thesis talk 'leaking augmentation': a critic-side rot90 with probability p leaks "
+        "into the generator past the predicted p = 0.75; a Gaussian brightness never leaks",
+        (
+            less(
+                "leak rate: no augmentation below rot90 p = 1",
+                ("cases", "rot90 p=0.0", "leak_rate"),
+                ("cases", "rot90 p=1.0", "leak_rate"),
+                source="issue 16",
+            ),
+            less(
+                "leak rate: rot90 p = 0.5 (below the threshold) below p = 1",
+                ("cases", "rot90 p=0.5", "leak_rate"),
+                ("cases", "rot90 p=1.0", "leak_rate"),
+                source="issue 16",
+            ),
+            less(
+                "leak rate: brightness (never leaks) below rot90 p = 1",
+                ("cases", "brightness sigma=0.3 p=1", "leak_rate"),
+                ("cases", "rot90 p=1.0", "leak_rate"),
+                source="issue 16",
+            ),
+        ),
     ),
 }
