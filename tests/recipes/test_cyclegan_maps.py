@@ -74,3 +74,5 @@ def test_quick_run_writes_the_table_and_figures(tmp_path: Path) -> None:
     assert [r[0] for r in test_table.rows][-2:] == ["MUNIT + cycle", "pix2pix (supervised)"]
     assert test_table.rows[-1][3] == "—"  # pix2pix has no IoU p2p
     assert (tmp_path / "figures" / "cyclegan.png").exists()
+    # every declared claim finds its metric (recipes/_claims_translation.py)
+    assert [v.label for v in out.verdicts if v.detail.startswith("no metric")] == []

@@ -48,6 +48,12 @@ _SPECS = (
         embedded=True,
     ),
     RecipeSpec(
+        "gan-augment",
+        "unpaired.recipes.gan_augment",
+        "MNIST DCGAN with critic-side rot90 augmentation: leak rate vs p and its threshold",
+        embedded=False,
+    ),
+    RecipeSpec(
         "align-digits",
         "unpaired.recipes.align_digits",
         "USPS -> MNIST alignment in embedding and pixel space with every distance",
@@ -94,6 +100,12 @@ _SPECS = (
         "unpaired.recipes.cyclegan",
         "your CycleGAN-layout folder (--set data.root=DIR): translated test PNGs, SN, cycle error",
         embedded=False,
+    ),
+    RecipeSpec(
+        "rift-shapes",
+        "unpaired.recipes.rift_shapes",
+        "guided many-to-many translation (RIFT vs StarGAN v2, RAND) on procedural 3D Shapes",
+        embedded=True,
     ),
     RecipeSpec(
         "sr-faces",
