@@ -30,5 +30,6 @@ def test_demo_recipes_are_the_embedded_ones() -> None:
         "metapose-synthetic",
         "pose-synthetic",
         "sfm-scenes",
+        "rift-shapes",
         "cyclegan-maps",
     }

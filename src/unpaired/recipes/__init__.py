@@ -88,6 +88,12 @@ _SPECS = (
         embedded=True,
     ),
     RecipeSpec(
+        "rift-shapes",
+        "unpaired.recipes.rift_shapes",
+        "guided many-to-many translation (RIFT vs StarGAN v2, RAND) on procedural 3D Shapes",
+        embedded=True,
+    ),
+    RecipeSpec(
         "sr-faces",
         "unpaired.recipes.sr_faces",
         "identity-biased super-resolution of Olivetti faces (AIGN Fig. 5, 7)",
