@@ -259,4 +259,34 @@ CLAIMS: dict[str, RecipeClaims] = {
     "sr-digits": _images("class-biased super-resolution of digits"),
     "inpaint-faces": _images("identity-biased inpainting of Olivetti faces"),
     "inpaint-digits": _images("class-biased inpainting of digits"),
+    "cyclegan-maps": RecipeClaims(
+        "Thesis talk, 'Improving Semantic Consistency with Translation Honesty' (Bashkirova "
+        "et al. 2019, Tables 1-3): the noise / guess defenses make CycleGAN's "
+        "reconstructions honest (lower RH and SN) at equal segmentation quality",
+        (
+            holds(
+                "a defended variant: RH and SN(0.05) >= 3x lower than CycleGAN, acc / IoU "
+                "segm within 0.01 (mean of the seeds)",
+                ("goals", "any_defended_3x_lower_at_equal_segm"),
+                source="issue 12",
+            ),
+            ratio(
+                "RH: CycleGAN / CycleGAN + guess + noise",
+                ("mean", "cyclegan", "rh"),
+                ("mean", "guess-noise", "rh"),
+                at_least=3.0,
+                paper=27.43 / 6.1,  # GTA V: CycleGAN RH 27.43, + guess + noise 6.1
+                source="issue 12 (paper Table 1)",
+            ),
+            less(
+                "CycleGAN reconstructs detail the map does not hold (photo cycle error "
+                "below the honest class-colour bound): there is a signal to hide",
+                ("mean", "cyclegan", "cycle_a"),
+                ("honest_cycle_error_bound",),
+                source="ours",
+            ),
+        ),
+        curve="eval/rh",
+        curve_label="RH on validation tiles ([-1, 1] units)",
+    ),
 }
