@@ -9,18 +9,29 @@ Writes ``benchmarks/results/distances.json`` (default) with:
   D = 64, forward and forward+backward. geomloss returns ``||a - b||_k^2 / 2``, half the
   biased MMD^2 with the same kernel ``exp(-|x - y|^2 / (2 h^2))``, so we compare our
   value with twice theirs.
-* ``sinkhorn_vs_pot``: our ``sinkhorn`` (geomloss, debiased, epsilon-scaling) against POT's
+* ``sinkhorn_vs_pot``: our ``sinkhorn`` (default ``solver="log"``: torch log-domain,
+  epsilon-scaling then iterations to ``tol``; and ``solver="geomloss"``, the earlier
+  default, as ``geomloss``) against POT's
   log-domain Sinkhorn (``ot.sinkhorn2(..., method="sinkhorn_log")``) run on the three
   problems (a, b), (a, a), (b, b) with the same cost ``|x - y|^2 / 2`` and eps = blur^2,
   combined into the same debiased divergence. POT's ``sinkhorn2`` returns ``<P, C>`` only,
   so the ``eps KL(P | a x b)`` term is added from its log-potentials (part of POT's timing).
+* ``throughput``: achieved GFLOP/s of ``mmd`` (forward) and ``sinkhorn`` against
+  ``torch.matmul`` of the same sizes ((N, D) @ (D, N)), interleaved in the same run.
+  FLOPs counted: matmul ``2 N^2 D``; ``mmd`` (N = M, biased) the three Gram blocks,
+  ``3 * 2 N^2 D`` (the exp and sums are not counted); ``sinkhorn`` the three cost
+  matrices ``3 * 2 N^2 D`` plus ``4 N^2`` per log-sum-exp pass (subtract, scale, exp,
+  add; passes counted by wrapping ``transport._softmin``). ``exp_nxn`` times one
+  ``torch.exp`` of an (N, N) tensor: ``matmul_plus_exp_bound`` = matmul / (matmul + exp)
+  is the fraction an RBF kernel block (a matmul and an exp) can reach at best.
 * ``mmd_peak_memory``: peak resident memory of ``mmd`` at N = M = 50k, D = 64, measured in
   a fresh subprocess from the kernel's counters (``tracemalloc`` does not see torch's
   allocations): once the data exist, the peak-RSS counter VmHWM is reset
   (``/proc/self/clear_refs``) and VmRSS read as the baseline; VmHWM after the call is the
   peak, and ``delta_rss_mib`` = peak - baseline is what the call added.
 
-Times are medians over ``--repeats`` runs; the candidates are run interleaved in every
+Times are medians over ``--repeats`` runs (``--clock process``: the process's CPU time,
+for a shared machine; default wall time); the candidates are run interleaved in every
 repeat so that ratios are measured side by side. A reference is skipped (and the JSON
 says why) when its estimated memory exceeds half of the available memory or its
 estimated time (extrapolated as N^2 from the previous size) exceeds ``--max-call-s``.
@@ -68,15 +79,19 @@ def _mem_available() -> int:
     return 0
 
 
+CLOCK: list[Callable[[], float]] = [time.perf_counter]  # --clock process: time.process_time
+
+
 def _timed(fns: dict[str, Callable[[], float]], repeats: int) -> dict[str, dict[str, float]]:
-    """Median wall time and last returned value of each function, interleaved per repeat."""
+    """Median time and last returned value of each function, interleaved per repeat."""
     times: dict[str, list[float]] = {k: [] for k in fns}
     values: dict[str, float] = {}
+    clock = CLOCK[0]
     for _ in range(repeats):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
+            t0 = clock()
             values[name] = fn()
-            times[name].append(time.perf_counter() - t0)
+            times[name].append(clock() - t0)
     return {
         k: {"median_s": statistics.median(v), "all_s": v, "value": values[k]}
         for k, v in times.items()
@@ -206,53 +221,100 @@ def pot_debiased_sinkhorn(a: torch.Tensor, b: torch.Tensor, eps: float) -> tuple
 def _sinkhorn_fns(
     a: torch.Tensor, b: torch.Tensor, eps: float, iters: list[int]
 ) -> dict[str, Callable[[], float]]:
-    """Our sinkhorn (default scaling) and the POT reference; POT's iterations go to ``iters``."""
+    """Our sinkhorn (default), its geomloss solver and the POT reference (iterations -> ``iters``)."""
 
     def pot() -> float:
         value, its = pot_debiased_sinkhorn(a, b, eps)
         iters[:] = its
         return value
 
-    return {"ours": lambda: sinkhorn(a, b, blur=SINKHORN_BLUR).item(), "pot": pot}
+    return {
+        "ours": lambda: sinkhorn(a, b, blur=SINKHORN_BLUR).item(),
+        "pot": pot,
+        "geomloss": lambda: sinkhorn(a, b, blur=SINKHORN_BLUR, solver="geomloss").item(),
+    }
 
 
-def bench_sinkhorn(
-    sizes: list[int], repeats: int, max_call_s: float, accurate_at: int | None
-) -> dict:
+def bench_sinkhorn(sizes: list[int], repeats: int, max_call_s: float) -> dict:
     rows = []
     prev: dict[str, tuple[int, float]] = {}
     eps = SINKHORN_BLUR**2
     for n in sizes:
         a, b = _data(n)
         row = {"n": n, "m": n, "d": DIM, "blur": SINKHORN_BLUR, "eps": eps, "dtype": "float32"}
-        row |= {"ours_scaling": 0.9, "pot_stopThr": POT_STOP}
+        row |= {"ours_scaling": 0.9, "ours_tol": 1e-5, "pot_stopThr": POT_STOP}
         iters: list[int] = []
-        # geomloss debiased: 4 cost matrices + softmin temporaries; POT: ~5 (N, N) arrays
-        mem = {"ours": 6 * n * n * 4, "pot": 6 * n * n * 4}
+        # 3 cost matrices + a log-sum-exp temporary; POT: ~5 (N, N) arrays
+        mem = {"ours": 6 * n * n * 4, "pot": 6 * n * n * 4, "geomloss": 6 * n * n * 4}
         row |= _run_size(n, _sinkhorn_fns(a, b, eps, iters), mem, prev, repeats, max_call_s)
         if "pot_value" in row:
             row["pot_iterations"] = iters
-        if "pot_value" in row and "ours_value" in row:
-            row["ratio"] = row["ours_s"] / row["pot_s"]
-            row["rel_diff"] = abs(row["ours_value"] - row["pot_value"]) / abs(row["pot_value"])
+            for k in ("ours", "geomloss"):
+                if f"{k}_value" in row:
+                    row[f"{k}_ratio"] = row[f"{k}_s"] / row["pot_s"]
+                    row[f"{k}_rel_diff"] = abs(row[f"{k}_value"] - row["pot_value"]) / abs(
+                        row["pot_value"]
+                    )
         rows.append(row)
         _print(row)
-    out: dict = {"rows": rows}
-    first = rows[0] if rows else None
-    if accurate_at is not None and first is not None and "pot_value" in first:
-        a, b = _data(first["n"])
-        t0 = time.perf_counter()
-        value = sinkhorn(a, b, blur=SINKHORN_BLUR, scaling=0.99).item()
-        out["accurate"] = {
-            "n": first["n"],
-            "scaling": 0.99,
-            "seconds_single_run": time.perf_counter() - t0,
-            "value": value,
-            "pot_value": first["pot_value"],
-            "rel_diff": abs(value - first["pot_value"]) / abs(first["pot_value"]),
+    return {"rows": rows}
+
+
+# ---------------------------------------------------------------------- throughput
+
+
+def _count_softmin() -> tuple[list[int], Callable[[], None]]:
+    """Count ``transport._softmin`` calls (log-sum-exp passes) until the returned undo."""
+    from unpaired.distances import transport
+
+    calls, orig = [0], transport._softmin
+
+    def counted(*args: torch.Tensor | float) -> torch.Tensor:
+        calls[0] += 1
+        return orig(*args)  # type: ignore[arg-type]
+
+    transport._softmin = counted  # type: ignore[assignment]
+
+    def undo() -> None:
+        transport._softmin = orig  # type: ignore[assignment]
+
+    return calls, undo
+
+
+def bench_throughput(sizes: list[int], repeats: int) -> list[dict]:
+    rows = []
+    for n in sizes:
+        a, b = _data(n)
+        h = float(median_bandwidth(a, b))
+        calls, undo = _count_softmin()
+        sinkhorn(a, b, blur=SINKHORN_BLUR)
+        undo()
+        passes = calls[0]
+        k = torch.randn(n, n, generator=torch.Generator().manual_seed(1))
+        fns = {
+            "matmul": lambda a=a, b=b: float(torch.matmul(a, b.T)[0, 0]),
+            "exp_nxn": lambda k=k: float(torch.exp(k)[0, 0]),
+            "mmd_forward": lambda a=a, b=b, h=h: mmd(a, b, bandwidth=h).item(),
+            "sinkhorn_forward": lambda a=a, b=b: sinkhorn(a, b, blur=SINKHORN_BLUR).item(),
         }
-        print(json.dumps(out["accurate"]), flush=True)
-    return out
+        r = _timed(fns, repeats)
+        flops = {
+            "matmul": 2 * n * n * DIM,
+            "mmd_forward": 3 * 2 * n * n * DIM,
+            "sinkhorn_forward": 3 * 2 * n * n * DIM + 4 * n * n * passes,
+        }
+        row: dict = {"n": n, "m": n, "d": DIM, "sinkhorn_lse_passes": passes}
+        for key, v in r.items():
+            row[f"{key}_s"] = v["median_s"]
+            if key in flops:
+                row[f"{key}_gflops"] = flops[key] / v["median_s"] / 1e9
+        # an RBF Gram block is a matmul plus an N x N exp: the best fraction mmd can reach
+        row["matmul_plus_exp_bound"] = row["matmul_s"] / (row["matmul_s"] + row["exp_nxn_s"])
+        for k in ("mmd_forward", "sinkhorn_forward"):
+            row[f"{k}_fraction_of_matmul"] = row[f"{k}_gflops"] / row["matmul_gflops"]
+        rows.append(row)
+        _print(row)
+    return rows
 
 
 # -------------------------------------------------------------------------- memory
@@ -326,6 +388,13 @@ def main() -> None:
     p.add_argument("--max-call-s", type=float, default=120.0)
     p.add_argument("--block-size", type=int, default=2048)
     p.add_argument("--out", type=Path, default=ROOT / "results" / "distances.json")
+    p.add_argument("--clock", choices=("wall", "process"), default="wall")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        choices=("mmd", "sinkhorn", "throughput", "memory"),
+        help="run these sections only (the others are kept from an existing --out file)",
+    )
     p.add_argument("--child-memory", type=int, help=argparse.SUPPRESS)
     p.add_argument("--child-backward", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -334,6 +403,8 @@ def main() -> None:
         return
 
     start = time.time()
+    if args.clock == "process":
+        CLOCK[0] = time.process_time
     # warm-up: first calls pay for lazy initialisation
     wa, wb = _data(256)
     for fn in _mmd_fns(wa, wb, 1.0).values():
@@ -342,11 +413,22 @@ def main() -> None:
     pot_debiased_sinkhorn(wa, wb, SINKHORN_BLUR**2)
 
     if args.quick:
-        mmd_sizes, sk_sizes = [1000, 4000], [1000]
+        mmd_sizes, sk_sizes, tp_sizes = [1000, 4000], [1000], [1000]
         mem_runs = [(50_000, False), (16_000, True)]
     else:
-        mmd_sizes, sk_sizes = [1000, 4000, 16_000], [1000, 4000, 16_000]
+        mmd_sizes, sk_sizes, tp_sizes = [1000, 4000, 16_000], [1000, 4000, 16_000], [1000, 4000]
         mem_runs = [(50_000, False), (50_000, True)]
+    only = set(args.only or ("mmd", "sinkhorn", "throughput", "memory"))
+    sections = {
+        "mmd_vs_geomloss": ("mmd", lambda: bench_mmd(mmd_sizes, args.repeats, args.max_call_s)),
+        "sinkhorn_vs_pot": (
+            "sinkhorn",
+            lambda: bench_sinkhorn(sk_sizes, args.repeats, args.max_call_s),
+        ),
+        "throughput": ("throughput", lambda: bench_throughput(tp_sizes, args.repeats)),
+        "mmd_peak_memory": ("memory", lambda: bench_memory(mem_runs, args.block_size)),
+    }
+    old = json.loads(args.out.read_text()) if args.only and args.out.exists() else {}
     result = {
         "meta": {
             "command": " ".join(["python benchmarks/distances.py", *sys.argv[1:]]),
@@ -360,13 +442,17 @@ def main() -> None:
             "cpu_count": os.cpu_count(),
             "platform": platform.platform(),
             "loadavg_start": os.getloadavg(),
+            "clock": args.clock,
+            "sections_run": sorted(only),
         },
-        "mmd_vs_geomloss": bench_mmd(mmd_sizes, args.repeats, args.max_call_s),
-        "sinkhorn_vs_pot": bench_sinkhorn(
-            sk_sizes, args.repeats, args.max_call_s, accurate_at=sk_sizes[0]
-        ),
-        "mmd_peak_memory": bench_memory(mem_runs, args.block_size),
     }
+    for key, (name, bench) in sections.items():
+        if name in only:
+            result[key] = bench()
+        elif key in old:
+            result[key] = old[key]
+            meta = old.get("meta", {})
+            result["meta"][f"{key}_from"] = meta.get(f"{key}_from") or meta.get("command")
     result["meta"]["loadavg_end"] = os.getloadavg()
     result["meta"]["total_s"] = time.time() - start
     args.out.parent.mkdir(parents=True, exist_ok=True)

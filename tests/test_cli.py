@@ -312,3 +312,35 @@ def test_data_check_images(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "z.png: cannot read image" in _one_error_line(res)
     res = _invoke("data", "check", env={"UNPAIRED_DATA": str(tmp_path), "COLUMNS": "250"})
     assert res.exit_code == 0 and "--images DIR" in res.stdout
+
+
+def test_demo_ends_with_one_row_per_recipe_quiet_or_as_json(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from unpaired.recipes import RECIPES, runner
+    from unpaired.report import Report
+
+    def fake_demo(out: Path, **_: object) -> list:
+        done = []
+        for name in ("align-toy", "sfm-scenes"):
+            report = Report(name, metrics={"linear-dual": {"final_error": 0.05}})
+            view = runner.write_run(
+                out / name, RECIPES[name], report, {}, status="completed", message=""
+            )
+            done.append(runner.Outcome(name, out / name, "completed", "", report, view=view))
+        return done
+
+    monkeypatch.setattr(runner, "run_demo", fake_demo)
+    res = _invoke("demo", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert "…" not in res.stdout and "align-toy" in res.stdout and "sfm-scenes" in res.stdout
+    assert "1/1 met (2 n/a)" in res.stdout and "n/a" in res.stdout
+    quiet = _invoke("demo", "--out", str(tmp_path), "--quiet")
+    assert quiet.stdout.splitlines() == [
+        "align-toy: 1/1 met (2 n/a)",
+        "sfm-scenes: n/a",
+        f"report: {tmp_path / 'report.html'} (and report.md)",
+    ]
+    data = json.loads(_invoke("demo", "--out", str(tmp_path), "--json").stdout)
+    assert [d["recipe"] for d in data] == ["align-toy", "sfm-scenes"]
+    assert data[0]["verdicts"][2]["status"] == "met" and data[0]["claim"]

@@ -49,11 +49,20 @@ from unpaired.distances import (
 from unpaired.engine import Task, TrainConfig, fit
 from unpaired.evaluation import ClassifierTask
 from unpaired.models.autoencoder import Autoencoder
+from unpaired.evaluation.attributes import FactorTask
+from unpaired.models.attributes import FactorClassifier
+from unpaired.models.guided import AdaINGenerator, StyleEncoder
 from unpaired.models.images import ImageClassifier, PatchCritic
 from unpaired.models.munit import MUNITAutoencoder
 from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shift
+from unpaired.models.translation import PatchCritic as TranslationPatchCritic
+from unpaired.models.translation import ResnetGenerator
 from unpaired.models.unet import UNetGenerator
+from unpaired.multiview.metapose import MetaPoseS2, MetaPoseTask, s1
+from unpaired.multiview.weak import project_weak, rot6d_to_matrix
 from unpaired.translation import MUNIT, Pix2Pix
+from unpaired.translation.rift import RIFT
+from unpaired.translation.stargan import StarGANv2
 
 sys.path.insert(0, str(Path(__file__).parent / "aign"))
 from _tiny import TASKS as AIGN_TASKS
@@ -156,6 +165,23 @@ TRANSLATION_TASKS: dict[str, Builder] = {
     "pix2pix": _pix2pix,
 }
 
+
+def _metapose(stage: int) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        pose = torch.randn(6, 17, 3)
+        rot = rot6d_to_matrix(torch.randn(6, 3, 6))
+        x2d = project_weak(pose, rot, torch.full((6, 3), 0.4), torch.full((6, 3, 2), 0.5))
+        mono = pose[:, None] @ rot.transpose(-1, -2) + 0.05 * torch.randn(6, 3, 17, 3)
+        batch = {"x2d": x2d, "target": x2d + 0.01, **s1(mono, x2d).as_batch()}
+        model = MetaPoseS2(hidden=8)
+        for _ in range(stage + 1):
+            model.add_stage()
+        return MetaPoseTask(model, stage, {k: v[:3] for k, v in batch.items()}), batch
+
+    return build
+
+
 ALIGNMENT_TASKS: dict[str, Builder] = {
     "align-mean": _align(Shift, MeanDistance),
     "align-mlp-dual": _align(MLPTransform, lambda: DualAdversarialDistance(kernel="rbf")),
@@ -176,6 +202,26 @@ ALIGNMENT_TASKS: dict[str, Builder] = {
 }
 
 
+def _translation_batch() -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return {"a": torch.rand(4, 3, 16, 16, generator=g) * 2 - 1, "b": torch.rand(4, 3, 16, 16, generator=g) * 2 - 1}
+
+
+def _lsgan() -> AdversarialDistance:
+    return AdversarialDistance(TranslationPatchCritic(3, width=4, n_layers=2), loss="least-squares")
+
+
+def _rift(honest: bool) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        gen = lambda: ResnetGenerator(4, 4, width=4, n_blocks=1)  # noqa: E731
+        guess = (TranslationPatchCritic(6, width=4, n_layers=2), TranslationPatchCritic(6, width=4, n_layers=2)) if honest else (None, None)
+        task = RIFT(gen(), gen(), _lsgan(), _lsgan(), *guess, guess=0.05 if honest else 0.0)
+        return task, _translation_batch()
+
+    return build
+
+
 def _cyclegan(**kw: float) -> Builder:
     def build() -> tuple[Task, Any]:
         torch.manual_seed(0)
@@ -184,9 +230,37 @@ def _cyclegan(**kw: float) -> Builder:
     return build
 
 
+def _stargan() -> tuple[Task, Any]:
+    torch.manual_seed(0)
+    task = StarGANv2(AdaINGenerator(3, 4, width=4, n_blocks=1), StyleEncoder(3, 4, width=4), _lsgan(), _lsgan())
+    return task, _translation_batch()
+
+
+def _factor_classifier() -> tuple[Task, Any]:
+    torch.manual_seed(0)
+    x, f = torch.rand(6, 3, 16, 16), torch.stack([torch.arange(6) % 3, torch.arange(6) % 2], 1)
+    return FactorTask(FactorClassifier((3, 2), size=16, width=4), x, f, names=("u", "v")), (x, f)
+
+
+GUIDED_TASKS: dict[str, Builder] = {
+    "rift": _rift(honest=True),
+    "rift-no-honesty": _rift(honest=False),
+    "stargan-v2": _stargan,
+    "factor-classifier": _factor_classifier,
+}
 TRANSLATION_TASKS["cyclegan"] = _cyclegan()
 TRANSLATION_TASKS["cyclegan-guess-noise"] = _cyclegan(noise_std=0.1, guess_weight=2.0)
-TASKS: dict[str, Builder] = {**ALIGNMENT_TASKS, **AIGN_TASKS, **TRANSLATION_TASKS}
+MULTIVIEW_TASKS: dict[str, Builder] = {
+    "metapose-s2-first-stage": _metapose(0),
+    "metapose-s2-second-stage": _metapose(1),
+}
+TASKS: dict[str, Builder] = {
+    **ALIGNMENT_TASKS,
+    **AIGN_TASKS,
+    **TRANSLATION_TASKS,
+    **MULTIVIEW_TASKS,
+    **GUIDED_TASKS,
+}
 
 
 def _grads(loss: torch.Tensor, params: list[torch.nn.Parameter]) -> list[torch.Tensor | None]:
@@ -297,7 +371,7 @@ def test_evaluate_gives_finite_floats_independent_of_the_global_rng(name: str) -
 #: Tasks whose networks a run keeps (``Task.exports``); every other task exports nothing.
 EXPORTING = {
     "align-mean", "align-mlp-dual", "align-adversarial", "align-wgan-gp", "align-flow-lrmf",
-    "align-scored", "classifier",
+    "align-scored", "classifier", *TRANSLATION_TASKS,
 }  # fmt: skip
 
 

@@ -606,7 +606,7 @@ def predict_cmd(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Inputs per forward pass.")] = 256,
     figures: Annotated[
         int, typer.Option("--figures", help="Pose models: skeleton PNGs of this many frames.")
-    ] = 8,
+    ] = 4,
     sequence_format: Annotated[
         str, typer.Option("--format", help="SfM input: auto, folder, tum or kitti.")
     ] = "auto",

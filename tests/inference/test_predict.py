@@ -186,3 +186,28 @@ def test_an_alignment_transform_applies_in_the_original_units(tmp_path: Path) ->
         DataError, match=r"d3\.npy: 3 features per sample; this transform was learned on 2"
     ):
         predict_files(model, tmp_path / "d3.npy", tmp_path / "out3")
+
+
+def test_a_translator_maps_files_through_its_own_range(tmp_path: Path) -> None:
+    """CycleGAN's generators work in [-1, 1]; files are [0, 1]: predict converts both ways."""
+    sys.path.insert(0, str(Path(__file__).parents[1] / "translation"))
+    from _tiny_translation import tiny_cyclegan
+
+    from unpaired.engine.records import write_models
+
+    task = tiny_cyclegan()
+    write_models(tmp_path / "run", "cyclegan", task, task.exports(), step=1, finished=True)
+    model = unpaired.load(tmp_path / "run")
+    assert list(model.networks) == ["a2b", "b2a"] and model.meta["b2a"]["range"] == (-1.0, 1.0)
+    g = np.random.default_rng(0)
+    (tmp_path / "in").mkdir()
+    rgb = g.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "in" / "m.png")
+    predict_files(model, tmp_path / "in", tmp_path / "out", network="b2a")
+    x = torch.from_numpy(rgb.astype(np.float32) / 255).permute(2, 0, 1)[None]
+    with torch.no_grad():
+        want = ((task.g_ba.eval()(x * 2 - 1) + 1) / 2)[0].permute(1, 2, 0).mul(255).round().numpy()
+    got = np.asarray(Image.open(tmp_path / "out" / "m.png"), np.float32)
+    assert got.shape == (16, 16, 3) and np.abs(got - want).max() <= 1
+    with pytest.raises(DataError, match="has no network 'ab'; it has: a2b, b2a"):
+        predict_files(model, tmp_path / "in", tmp_path / "out2", network="ab")

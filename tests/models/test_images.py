@@ -10,6 +10,7 @@ from torch import nn
 import unpaired.models.images as images_module
 from unpaired.models.images import (
     DCGANCritic,
+    DCGANGenerator,
     ImageClassifier,
     InpaintingGenerator,
     ParametricDecoder,
@@ -145,6 +146,7 @@ def test_documented_parameter_counts() -> None:
         "InpaintingGenerator()": InpaintingGenerator(),
         "DCGANCritic(size=64)": DCGANCritic(size=64),
         "DCGANCritic(size=16)": DCGANCritic(size=16),
+        "DCGANGenerator()": DCGANGenerator(),
         "PatchCritic()": PatchCritic(),
         "ParametricDecoder()": ParametricDecoder(),
         "ImageClassifier(num_classes=10)": ImageClassifier(num_classes=10),
@@ -241,3 +243,13 @@ def test_pixel_classifier_standardizes_with_training_statistics() -> None:
         clf.fit_standardization(torch.rand(5, 1, 16, 16))
     with pytest.raises(ValueError, match=r"x: expected shape \(B, 1, 8, 8\)"):
         clf(torch.rand(2, 1, 8, 9))
+
+
+def test_dcgan_generator_shapes_and_range() -> None:
+    g = DCGANGenerator(8, 3, size=32, width=8)
+    x = g(torch.randn(5, 8))
+    assert x.shape == (5, 3, 32, 32) and bool((x > 0).all() and (x < 1).all())
+    with pytest.raises(ValueError, match="z"):
+        g(torch.randn(5, 7))
+    with pytest.raises(ValueError):
+        DCGANGenerator(size=12)

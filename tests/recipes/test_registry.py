@@ -27,7 +27,9 @@ def test_demo_recipes_are_the_embedded_ones() -> None:
         "align-toy",
         "align-gmm",
         "gan-dirac",
+        "metapose-synthetic",
         "pose-synthetic",
         "sfm-scenes",
+        "rift-shapes",
         "cyclegan-maps",
     }

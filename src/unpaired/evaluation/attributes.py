@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from unpaired.data.shapes3d import ImageSource, Split, partition
-from unpaired.data.synthetic.shapes3d import FACTORS, ORDINAL
+from unpaired.data.synthetic.shapes3d import FACTORS, LEVELS, ORDINAL
 from unpaired.engine.task import Task
 from unpaired.metrics.guided import Record, manipulation_accuracy
 from unpaired.models.attributes import FactorClassifier
@@ -106,3 +106,17 @@ def score_translator(
             for f, r, v in zip(FACTORS, roles, acc.tolist(), strict=True)
         ]
     return records, preds
+
+
+def chance_records(
+    split: Split, pairs: dict[str, tuple[torch.Tensor, torch.Tensor]], generator: torch.Generator
+) -> list[Record]:
+    """ACC records of uniformly random predicted levels on ``pairs`` (the chance level)."""
+    records = []
+    ordinal = tuple(f in ORDINAL for f in FACTORS)
+    for direction, (src, guide) in pairs.items():
+        pred = torch.stack([torch.randint(0, n, (len(src),), generator=generator) for n in LEVELS], 1)
+        roles = tuple(split.role(f, direction) for f in FACTORS)
+        acc = manipulation_accuracy(pred, src, guide, roles, ordinal)
+        records += [Record(split.name, direction, f, r, float(v)) for f, r, v in zip(FACTORS, roles, acc.tolist(), strict=True)]
+    return records

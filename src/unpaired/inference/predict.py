@@ -54,22 +54,37 @@ def _tensor_output(out: Any, key: str) -> torch.Tensor:
 # ---------------------------------------------------------------------------- pose
 
 
-def _pose_figures(poses: np.ndarray, folder: Path, count: int) -> list[Path]:
-    """Skeleton PNGs of ``count`` evenly spaced frames (camera frame -> y up for the plot)."""
+def _pose_figures(poses: dict[int, np.ndarray], folder: Path) -> list[Path]:
+    """Skeleton PNGs of the frames ``{t: (J, 3)}`` (camera frame -> y up for the plot)."""
+    if not poses:
+        return []
     from unpaired.viz.skeleton import plot_pose_3d
 
-    if count <= 0:
-        return []
-    frames = sorted({round(i) for i in np.linspace(0, len(poses) - 1, min(count, len(poses)))})
     flip = torch.tensor([1.0, -1.0, -1.0])  # x right, y down, z forward -> y up, facing +z
     return [
-        plot_pose_3d(
-            folder / f"frame_{t:06d}.png",
-            torch.from_numpy(np.array(poses[t])) * flip,
-            title=f"frame {t}",
-        )
-        for t in frames
+        plot_pose_3d(folder / f"frame_{t:06d}.png", torch.from_numpy(p) * flip, title=f"frame {t}")
+        for t, p in sorted(poses.items())
     ]
+
+
+class _NpyWriter:
+    """A ``.npy`` file written chunk by chunk (nothing held, nothing mapped)."""
+
+    def __init__(self, path: Path, shape: tuple[int, ...], dtype: type = np.float32) -> None:
+        self.dtype = np.dtype(dtype)
+        self.file = path.open("wb")
+        header = {
+            "descr": np.lib.format.dtype_to_descr(self.dtype),
+            "fortran_order": False,
+            "shape": shape,
+        }
+        np.lib.format.write_array_header_1_0(self.file, header)
+
+    def write(self, chunk: np.ndarray) -> None:
+        self.file.write(np.ascontiguousarray(chunk, dtype=self.dtype).tobytes())
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def predict_poses(
@@ -80,28 +95,29 @@ def predict_poses(
     batch_size: int,
     device: torch.device,
     progress: bool = False,
-    figures: int = 8,
+    figures: int = 4,
 ) -> dict[str, Any]:
-    """Lift keypoints (T, J, 2) in chunks into ``out/poses.npy`` (T, J, 3) (written as a
-    memory map: the whole sequence is never held twice) plus ``figures`` skeleton PNGs."""
+    """Lift keypoints (T, J, 2) in chunks into ``out/poses.npy`` (T, J, 3), written as
+    it goes, plus skeleton PNGs of ``figures`` evenly spaced frames."""
     t, j = keypoints.shape[:2]
-    poses = np.lib.format.open_memmap(
-        out / "poses.npy", mode="w+", dtype=np.float32, shape=(t, j, 3)
-    )
-    with Bar("poses", t, enabled=progress) as bar, torch.inference_mode():
-        for start in range(0, t, batch_size):
-            chunk = np.array(keypoints[start : start + batch_size], dtype=np.float32)
-            if not np.isfinite(chunk).all():
-                bad = start + int(np.argwhere(~np.isfinite(chunk))[0][0])
-                raise DataError(f"keypoints of frame {bad} are not finite (NaN or inf)")
-            x = torch.from_numpy(chunk).to(device)
-            poses[start : start + len(chunk)] = (
-                _tensor_output(net(x), "pose_rel").float().cpu().numpy()
-            )
-            bar.advance(len(chunk))
-    poses.flush()
-    pngs = _pose_figures(poses, out / "skeletons", figures)
-    del poses
+    shown = {round(i) for i in np.linspace(0, t - 1, min(figures, t))} if figures > 0 else set()
+    kept: dict[int, np.ndarray] = {}
+    writer = _NpyWriter(out / "poses.npy", (t, j, 3))
+    try:
+        with Bar("poses", t, enabled=progress) as bar, torch.inference_mode():
+            for start in range(0, t, batch_size):
+                chunk = np.array(keypoints[start : start + batch_size], dtype=np.float32)
+                if not np.isfinite(chunk).all():
+                    bad = start + int(np.argwhere(~np.isfinite(chunk))[0][0])
+                    raise DataError(f"keypoints of frame {bad} are not finite (NaN or inf)")
+                x = torch.from_numpy(chunk).to(device)
+                pose = _tensor_output(net(x), "pose_rel").float().cpu().numpy()
+                writer.write(pose)
+                kept |= {f: pose[f - start] for f in shown if start <= f < start + len(chunk)}
+                bar.advance(len(chunk))
+    finally:
+        writer.close()
+    pngs = _pose_figures(kept, out / "skeletons")
     return {"frames": t, "outputs": ["poses.npy"], "figures": len(pngs)}
 
 
@@ -154,7 +170,7 @@ def _save_png(image: torch.Tensor, path: Path) -> None:
 
     arr = image.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).save(path)
+    Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).save(path, compress_level=1)
 
 
 def _image_setup(model: LoadedModel, key: str) -> tuple[int, tuple[int, int] | None, tuple]:

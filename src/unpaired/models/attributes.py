@@ -34,14 +34,20 @@ class FactorClassifier(nn.Module):
     ) -> None:
         super().__init__()
         if size % 2**stages or not levels or min(levels) < 2:
-            raise ValueError(f"need size divisible by 2**stages and levels >= 2, got {size}, {levels}")
+            raise ValueError(
+                f"need size divisible by 2**stages and levels >= 2, got {size}, {levels}"
+            )
         self.levels, self.size = tuple(int(n) for n in levels), size
         layers: list[nn.Module] = []
         c_in = 3
         for i in range(stages):
             c_out = width * 2**i
             for c in (c_in, c_out):
-                layers += [nn.Conv2d(c, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU()]
+                layers += [
+                    nn.Conv2d(c, c_out, 3, padding=1, bias=False),
+                    nn.BatchNorm2d(c_out),
+                    nn.ReLU(),
+                ]
             layers.append(nn.MaxPool2d(2))
             c_in = c_out
         side = size // 2**stages

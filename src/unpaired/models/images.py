@@ -18,6 +18,7 @@ model                                      parameters
 ``InpaintingGenerator()``                     384,449
 ``DCGANCritic(size=64)``                      693,217
 ``DCGANCritic(size=16)``                       34,401
+``DCGANGenerator()``                           74,993
 ``PatchCritic()``                             313,313
 ``ParametricDecoder()``                        33,441
 ``ImageClassifier(num_classes=10)``           288,170
@@ -246,6 +247,44 @@ class DCGANCritic(nn.Module):
         """(B, C, size, size) -> (B,) logits."""
         check_shape("x", x, ("B", self.channels, self.size, self.size))
         return self.head(self.features(x)).flatten()
+
+
+@recordable
+class DCGANGenerator(nn.Module):
+    """Unconditional image generator: latent codes (B, latent) -> (B, C, size, size) in (0, 1).
+
+    DCGAN-style (Radford et al.): a linear layer to a 4x4 map of ``width * 2^(k-1)``
+    channels, then ``k = log2(size / 4)`` stages of [4x4 stride-2 transposed conv, batch
+    norm, ReLU] halving the width, a 3x3 conv to ``channels`` and a sigmoid. ``size`` must
+    be 4 times a power of two (8, 16, 32, ...).
+    """
+
+    def __init__(
+        self, latent: int = 32, channels: int = 1, *, size: int = 16, width: int = 32
+    ) -> None:
+        super().__init__()
+        if size % 4 or latent < 1:
+            raise ValueError(f"need latent >= 1 and size = 4 * 2^k, got {latent}, {size}")
+        stages = _log2("size / 4", size // 4, smallest=1)
+        self.latent, self.channels, self.size = latent, channels, size
+        c = width * 2 ** max(stages - 1, 0)
+        self.stem = nn.Sequential(nn.Linear(latent, c * 16), nn.ReLU(inplace=True))
+        layers: list[nn.Module] = []
+        for _ in range(stages):
+            c_out = max(c // 2, 1)
+            layers += [
+                nn.ConvTranspose2d(c, c_out, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(inplace=True),
+            ]
+            c = c_out
+        layers += [nn.Conv2d(c, channels, 3, padding=1), nn.Sigmoid()]
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, latent) -> (B, channels, size, size) images in (0, 1)."""
+        check_shape("z", z, ("B", self.latent))
+        return self.body(self.stem(z).reshape(z.shape[0], -1, 4, 4))
 
 
 @recordable

@@ -42,6 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from unpaired._checks import check_shape
+from unpaired.models.record import recordable
 
 __all__ = [
     "AdaINDecoder",
@@ -241,6 +242,7 @@ class AdaINDecoder(nn.Module):
         return self.head(x)
 
 
+@recordable
 class MUNITAutoencoder(nn.Module):
     """One domain of MUNIT: ``encode(x) -> (content, style)``, ``decode(content, style)``.
 

@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from unpaired._checks import check_shape
+from unpaired.models.record import recordable
 
 Norm = Literal["instance", "batch", "none"]
 NORMS: tuple[str, ...] = ("instance", "batch", "none")
@@ -86,6 +87,7 @@ class ResnetBlock(nn.Module):
         return x + self.body(x)
 
 
+@recordable
 class ResnetGenerator(nn.Module):
     """CycleGAN's generator: (N, in_channels, H, W) -> (N, out_channels, H, W) in (-1, 1).
 
@@ -154,6 +156,7 @@ def receptive_field(n_layers: int) -> int:
     return rf
 
 
+@recordable
 class PatchCritic(nn.Module):
     """PatchGAN critic: (N, channels, H, W) -> (N, 1, H', W') logits, one per patch.
 

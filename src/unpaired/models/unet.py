@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from unpaired._checks import check_shape
+from unpaired.models.record import recordable
 
 __all__ = ["UNetGenerator"]
 
@@ -88,6 +89,7 @@ class _Level(nn.Module):
         return y if self.outermost else torch.cat([x, y], 1)
 
 
+@recordable
 class UNetGenerator(nn.Module):
     """pix2pix's U-Net: (B, ``in_channels``, H, W) -> (B, ``out_channels``, H, W) in (-1, 1).
 

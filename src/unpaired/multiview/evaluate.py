@@ -38,7 +38,7 @@ from __future__ import annotations
 import torch
 
 from unpaired._checks import check_shape
-from unpaired.metrics.pose import Reduction, p_mpjpe
+from unpaired.metrics.pose import Reduction, apply_similarity, p_mpjpe, procrustes
 
 _MM = 1000.0
 _MIRROR_X = (-1.0, 1.0, 1.0)
@@ -130,3 +130,15 @@ def pose_scores(
         "nmpjpe": nmpjpe(cam, target_camera),
         "mpjpe": mpjpe_centred(cam, target_camera),
     }
+
+
+def align_to(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Predictions (B, J, 3) moved onto ``target`` by the similarity of :func:`pmpjpe`
+    (the mirror image when that is the closer one), for figures."""
+
+    _pair(pred, target)
+    out = apply_similarity(pred, *procrustes(pred, target))
+    mirrored = pred * pred.new_tensor(_MIRROR_X)
+    other = apply_similarity(mirrored, *procrustes(mirrored, target))
+    closer = (other - target).norm(dim=-1).mean(-1) < (out - target).norm(dim=-1).mean(-1)
+    return torch.where(closer[:, None, None], other, out)

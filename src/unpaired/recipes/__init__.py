@@ -46,6 +46,12 @@ _SPECS = (
         embedded=True,
     ),
     RecipeSpec(
+        "gan-augment",
+        "unpaired.recipes.gan_augment",
+        "MNIST DCGAN with critic-side rot90 augmentation: leak rate vs p and its threshold",
+        embedded=False,
+    ),
+    RecipeSpec(
         "align-digits",
         "unpaired.recipes.align_digits",
         "USPS -> MNIST alignment in embedding and pixel space with every distance",
@@ -64,9 +70,27 @@ _SPECS = (
         embedded=False,
     ),
     RecipeSpec(
+        "metapose-synthetic",
+        "unpaired.recipes.metapose_synthetic",
+        "multi-view 3D pose without 3D supervision (MetaPose vs bundle adjustment), procedural skeletons",
+        embedded=True,
+    ),
+    RecipeSpec(
+        "metapose-cmu",
+        "unpaired.recipes.metapose_cmu",
+        "multi-view 3D pose without 3D supervision (MetaPose vs bundle adjustment), CMU mocap",
+        embedded=False,
+    ),
+    RecipeSpec(
         "sfm-scenes",
         "unpaired.recipes.sfm_scenes",
         "depth and egomotion from frame pairs of procedural driving scenes (AIGN Fig. 3, Table 3)",
+        embedded=True,
+    ),
+    RecipeSpec(
+        "rift-shapes",
+        "unpaired.recipes.rift_shapes",
+        "guided many-to-many translation (RIFT vs StarGAN v2, RAND) on procedural 3D Shapes",
         embedded=True,
     ),
     RecipeSpec(

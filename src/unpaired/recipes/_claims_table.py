@@ -16,6 +16,8 @@ from unpaired.recipes._claims import (
     less,
     ratio,
 )
+from unpaired.recipes._claims_translation import TRANSLATION_CLAIMS
+from unpaired.recipes._metapose_report import metapose_claims
 
 
 def _pose(paper_ratios: bool, extra: tuple[Claim, ...] = ()) -> tuple[Claim, ...]:
@@ -98,6 +100,15 @@ def _digits_beats_none(space: str, method: str, label: str) -> Claim:
 
 
 CLAIMS: dict[str, RecipeClaims] = {
+    "metapose-cmu": RecipeClaims(
+        "MetaPose (CVPR 2022) H36M table on CMU mocap (subject 03 held out): S1 + S2 <= 0.5x S1 "
+        "PMPJPE at 4 views, 0.6x at 2, below bundle adjustment, >= 10x faster",
+        metapose_claims(),
+    ),
+    "metapose-synthetic": RecipeClaims(
+        "MetaPose (CVPR 2022) on procedural skeletons: S1 + S2 against S1 and bundle adjustment",
+        metapose_claims(),
+    ),
     "align-toy": RecipeClaims(
         "Thesis slides 'Stable Alignment using Dual Adversarial Distance': the dual "
         "converges where min-max oscillates",
@@ -235,6 +246,7 @@ CLAIMS: dict[str, RecipeClaims] = {
                 "Pret.+SelfSup translation error below geometric + oracle scale [m]",
                 ("test", "Pret.+SelfSup", "trl_err"),
                 ("geometric", "oracle_scale", "trl_err"),
+                paper=0.1294,  # AIGN Table 3 (KITTI; geometric 0.4588)
                 source="issue 5 (AIGN Table 3)",
             ),
             at_most(
@@ -259,34 +271,5 @@ CLAIMS: dict[str, RecipeClaims] = {
     "sr-digits": _images("class-biased super-resolution of digits"),
     "inpaint-faces": _images("identity-biased inpainting of Olivetti faces"),
     "inpaint-digits": _images("class-biased inpainting of digits"),
-    "cyclegan-maps": RecipeClaims(
-        "Thesis talk, 'Improving Semantic Consistency with Translation Honesty' (Bashkirova "
-        "et al. 2019, Tables 1-3): the noise / guess defenses make CycleGAN's "
-        "reconstructions honest (lower RH and SN) at equal segmentation quality",
-        (
-            holds(
-                "a defended variant: RH and SN(0.05) >= 3x lower than CycleGAN, acc / IoU "
-                "segm within 0.01 (mean of the seeds)",
-                ("goals", "any_defended_3x_lower_at_equal_segm"),
-                source="issue 12",
-            ),
-            ratio(
-                "RH: CycleGAN / CycleGAN + guess + noise",
-                ("mean", "cyclegan", "rh"),
-                ("mean", "guess-noise", "rh"),
-                at_least=3.0,
-                paper=27.43 / 6.1,  # GTA V: CycleGAN RH 27.43, + guess + noise 6.1
-                source="issue 12 (paper Table 1)",
-            ),
-            less(
-                "CycleGAN reconstructs detail the map does not hold (photo cycle error "
-                "below the honest class-colour bound): there is a signal to hide",
-                ("mean", "cyclegan", "cycle_a"),
-                ("honest_cycle_error_bound",),
-                source="ours",
-            ),
-        ),
-        curve="eval/rh",
-        curve_label="RH on validation tiles ([-1, 1] units)",
-    ),
+    **TRANSLATION_CLAIMS,
 }

@@ -99,7 +99,7 @@ DISTANCES: dict[str, DistanceSpec] = {
     "coral": DistanceSpec(Coral, "CORAL: distance of the covariances"),
     "mmd": DistanceSpec(MMD, "maximum mean discrepancy (RBF kernel)"),
     "energy": DistanceSpec(Energy, "energy distance"),
-    "sinkhorn": DistanceSpec(Sinkhorn, "Sinkhorn divergence (entropic OT, geomloss)"),
+    "sinkhorn": DistanceSpec(Sinkhorn, "Sinkhorn divergence (entropic OT, log-domain)"),
     "emd": DistanceSpec(EMD, "exact optimal transport (POT)"),
     "sliced": DistanceSpec(SlicedWasserstein, "sliced Wasserstein"),
     "adversarial": DistanceSpec(
@@ -192,7 +192,7 @@ def alignment_distance(
     :func:`unpaired.alignment.align` does): Sinkhorn's ``blur`` defaults to
     ``0.05 * sqrt(D)`` (5% of the RMS spread), MMD uses the multiscale RBF kernel
     (bandwidths 0.25 to 4 times the median heuristic), the RBF dual the median-heuristic
-    bandwidth, the adversarial critics are 2-hidden-layer MLPs of width
+    bandwidth (Sinkhorn: geomloss' solver at ``scaling=0.8``), the adversarial critics are 2-hidden-layer MLPs of width
     ``critic_hidden``, ``lam`` is the dual's L2 weight, flow LRMF uses a 3-step MAF
     (hidden width ``critic_hidden``) as shared density.
     """
@@ -200,7 +200,7 @@ def alignment_distance(
         raise _unknown("distance", name, ALIGNMENT_DISTANCES)
     defaults: dict[str, dict[str, Any]] = {
         "mmd": {"kernel": "multiscale"},
-        "sinkhorn": {"blur": blur if blur is not None else 0.05 * math.sqrt(dim), "scaling": 0.8},
+        "sinkhorn": {"blur": blur or 0.05 * math.sqrt(dim), "scaling": 0.8, "solver": "geomloss"},
         "sliced": {"projections": 128},
         "dual-linear": {"lam": lam},
         "dual-rbf": {"lam": lam},

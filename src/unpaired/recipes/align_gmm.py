@@ -181,7 +181,7 @@ def run(cfg: Config, ctx: RunContext) -> Report:
         "gaussian-lrmf": lambda x, y, mu: gaussian_lrmf(x, y),
         "mmd": lambda x, y, mu: mmd(x, y),
         "mmd-fixed": lambda x, y, mu: mmd(x, y, bandwidth=cfg.sigma),
-        "sinkhorn": lambda x, y, mu: sinkhorn(x, y, blur=cfg.sinkhorn_blur),
+        "sinkhorn": lambda x, y, mu: sinkhorn(x, y, blur=cfg.sinkhorn_blur, solver="geomloss"),
     }
     for name, fn in closed.items():
         # the ideal gradient falls far below float32's resolution of the loss: float64

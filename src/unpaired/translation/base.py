@@ -45,8 +45,10 @@ from collections.abc import Callable
 from typing import Literal, Protocol, runtime_checkable
 
 import torch
+from torch import nn
 
 from unpaired._checks import check_shape
+from unpaired.models.record import Export
 
 Direction = Literal["a2b", "b2a"]
 DIRECTIONS: tuple[str, ...] = ("a2b", "b2a")
@@ -112,3 +114,12 @@ def translate_batched(
         g = None if guide is None else guide[s : s + batch_size]
         out.append(translator.translate(x[s : s + batch_size], direction, g))
     return torch.cat(out) if out else x[:0]
+
+
+def image_export(generator: nn.Module, channels: int | None = None) -> Export:
+    """A translator network as an :class:`~unpaired.models.record.Export` of kind
+    ``"image"`` (images in [-1, 1], ``channels`` in; default: its ``in_channels``), what a
+    task's ``exports()`` returns for ``unpaired predict`` and ``unpaired export``:
+    ``return {"a2b": image_export(self.g_ab), "b2a": image_export(self.g_ba)}``."""
+    c = channels if channels is not None else getattr(generator, "in_channels", None)
+    return Export(generator, "image", {"channels": c, "range": (-1.0, 1.0)})

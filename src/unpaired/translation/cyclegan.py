@@ -56,8 +56,9 @@ from torch import nn
 from unpaired._checks import check_shape
 from unpaired.distances import AdversarialDistance, Distance
 from unpaired.engine import Task
+from unpaired.models.record import Export
 from unpaired.models.translation import PatchCritic, init_normal
-from unpaired.translation.base import Direction, check_direction
+from unpaired.translation.base import Direction, check_direction, image_export
 
 if TYPE_CHECKING:
     from unpaired.engine import TrainConfig
@@ -233,6 +234,10 @@ class CycleGAN(Task):
         is ignored). (N, C, H, W) in [-1, 1] -> (N, C', H, W)."""
         check_direction(direction)
         return self.g_ab(x) if direction == "a2b" else self.g_ba(x)
+
+    def exports(self) -> dict[str, Export]:
+        """Both generators (kind ``"image"``, [-1, 1]): ``a2b`` and ``b2a``."""
+        return {"a2b": image_export(self.g_ab), "b2a": image_export(self.g_ba)}
 
     # ------------------------------------------------------------------ players
     def critic_parameters(self) -> list[nn.Parameter]:

@@ -46,9 +46,10 @@ from unpaired._checks import check_shape
 from unpaired.distances import Distance
 from unpaired.engine.task import Task
 from unpaired.models.munit import MUNITAutoencoder
-from unpaired.translation.base import Direction, check_direction
+from unpaired.models.record import Export, recordable
+from unpaired.translation.base import Direction, check_direction, image_export
 
-__all__ = ["MUNIT"]
+__all__ = ["MUNIT", "MUNITTranslator"]
 
 
 class MUNIT(Task):
@@ -137,6 +138,13 @@ class MUNIT(Task):
             style = target.style(guide).expand(x.shape[0], -1)
         return target.decode(content, style)
 
+    def exports(self) -> dict[str, Export]:
+        """Both directions as :class:`MUNITTranslator` networks (kind ``"image"``, [-1, 1])."""
+        return {
+            "a2b": image_export(MUNITTranslator(self.gen_a, self.gen_b), self.gen_a.channels),
+            "b2a": image_export(MUNITTranslator(self.gen_b, self.gen_a), self.gen_b.channels),
+        }
+
     # ---------------------------------------------------------------------- losses
     def critic_parameters(self) -> list[nn.Parameter]:
         return [
@@ -198,3 +206,24 @@ class MUNIT(Task):
             out[f"recon_{key}"] = float((source.decode(content, style) - x).abs().mean())
             out[f"cycle_{key}"] = float((back - x).abs().mean())
         return out
+
+
+@recordable
+class MUNITTranslator(nn.Module):
+    """One direction of a MUNIT as a plain network (what ``exports`` records):
+    ``x -> target.decode(source.content(x), s)``, the styles ``s`` (B, style_dim) drawn
+    from N(0, I) by a generator seeded ``seed`` at every call, as :meth:`MUNIT.translate`
+    does without a guide (so image ``i`` of a batch always gets the ``i``-th style)."""
+
+    def __init__(
+        self, source: MUNITAutoencoder, target: MUNITAutoencoder, *, seed: int = 0
+    ) -> None:
+        super().__init__()
+        self.source, self.target, self.seed = source, target, seed
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        g = torch.Generator(device=x.device).manual_seed(self.seed)
+        style = torch.randn(
+            x.shape[0], self.target.style_dim, generator=g, dtype=x.dtype, device=x.device
+        )
+        return self.target.decode(self.source.content(x), style)

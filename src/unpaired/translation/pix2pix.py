@@ -38,7 +38,8 @@ from torch import nn
 
 from unpaired.distances import Distance
 from unpaired.engine.task import Task
-from unpaired.translation.base import Direction, check_direction
+from unpaired.models.record import Export
+from unpaired.translation.base import Direction, check_direction, image_export
 
 __all__ = ["Pix2Pix"]
 
@@ -96,6 +97,10 @@ class Pix2Pix(Task):
                 f"this pix2pix translates {self.direction} only, asked for {direction!r}"
             )
         return self.generator(x)
+
+    def exports(self) -> dict[str, Export]:
+        """The generator (kind ``"image"``, [-1, 1]) under its direction."""
+        return {self.direction: image_export(self.generator)}
 
     def critic_parameters(self) -> list[nn.Parameter]:
         return list(self.prior.parameters()) if self.prior.learned else []

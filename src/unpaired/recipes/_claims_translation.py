@@ -1,0 +1,77 @@
+"""The claims of the image-translation and image-GAN recipes (``recipes._claims``),
+joined into ``_claims_table.CLAIMS``: the thesis talk's translation honesty, PuppetGAN
+and RIFT (issues 12-14) and the leaking augmentation (issue 16)."""
+
+from __future__ import annotations
+
+from unpaired.recipes._claims import RecipeClaims, at_least, at_most, holds, less
+
+TRANSLATION_CLAIMS: dict[str, RecipeClaims] = {
+    "cyclegan-maps": RecipeClaims(
+        "Thesis talk 'Translation Honesty' (Bashkirova et al. 2019): CycleGAN hides a "
+        "signal in its maps; noise and a guess discriminator take it away at equal "
+        "segmentation quality",
+        (
+            holds(
+                "a defended variant: RH and SN(0.05) >= 3x lower than CycleGAN's, "
+                "acc / IoU segm within 0.01",
+                ("goals", "any_defended_3x_lower_at_equal_segm"),
+                source="issue 12",
+            ),
+            at_least(
+                "guess + noise: CycleGAN's RH / its RH",
+                ("goals", "guess-noise", "rh_ratio"),
+                3.0,
+                paper=27.43 / 6.1,  # GTA V: CycleGAN RH 27.43, guess + noise 6.1
+                source="issue 12",
+            ),
+            at_least(
+                "noise: CycleGAN's SN(0.05) / its SN(0.05)",
+                ("goals", "noise", "sn_0.05_ratio"),
+                3.0,
+                paper=446.9 / 94.2,  # GTA V: CycleGAN SN 446.9, + noise 94.2
+                source="issue 12",
+            ),
+            at_most(
+                "guess + noise: acc segm below CycleGAN's by",
+                ("goals", "guess-noise", "acc_drop"),
+                0.01,
+                source="issue 12",
+            ),
+            less(
+                "CycleGAN reconstructs detail the map does not hold (photo cycle error "
+                "below the honest class-colour bound): there is a signal to hide",
+                ("mean", "cyclegan", "cycle_a"),
+                ("honest_cycle_error_bound",),
+                source="ours",
+            ),
+        ),
+        curve="eval/rh",
+        curve_ref="the talk's RH table",
+        curve_label="RH on the validation photos (hidden signal; lower is more honest)",
+    ),
+    "gan-augment": RecipeClaims(
+        "Thesis talk 'leaking augmentation': a critic-side rot90 with probability p leaks "
+        "into the generator past the predicted p = 0.75; a Gaussian brightness never leaks",
+        (
+            less(
+                "leak rate: no augmentation below rot90 p = 1",
+                ("cases", "rot90 p=0.0", "leak_rate"),
+                ("cases", "rot90 p=1.0", "leak_rate"),
+                source="issue 16",
+            ),
+            less(
+                "leak rate: rot90 p = 0.5 (below the threshold) below p = 1",
+                ("cases", "rot90 p=0.5", "leak_rate"),
+                ("cases", "rot90 p=1.0", "leak_rate"),
+                source="issue 16",
+            ),
+            less(
+                "leak rate: brightness (never leaks) below rot90 p = 1",
+                ("cases", "brightness sigma=0.3 p=1", "leak_rate"),
+                ("cases", "rot90 p=1.0", "leak_rate"),
+                source="issue 16",
+            ),
+        ),
+    ),
+}
