@@ -41,7 +41,7 @@ from unpaired.data.arrays import load_samples
 from unpaired.data.skeleton import H36M17_JOINTS
 from unpaired.errors import DataError
 
-__all__ = ["COCO_JOINTS", "COCO_TO_OURS", "fill_missing", "read_keypoints"]
+__all__ = ["COCO_JOINTS", "COCO_TO_OURS", "NpyChunks", "fill_missing", "read_keypoints"]
 
 J = len(H36M17_JOINTS)
 
@@ -142,6 +142,28 @@ def _read_array(path: Path) -> np.ndarray:
         raise DataError(f"{path}: cannot read ({type(e).__name__}: {e})") from None
 
 
+class NpyChunks:
+    """Rows of a ``.npy`` array read from the file on demand (``chunks[a:b]``): no memory
+    map, so reading a long sequence in order holds one chunk at a time."""
+
+    def __init__(self, path: Path, mapped: np.memmap) -> None:
+        self.path, self.shape, self.dtype = path, mapped.shape, mapped.dtype
+        self.offset = int(mapped.offset)
+        self.row = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
+
+    def __len__(self) -> int:
+        return int(self.shape[0])
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop, _ = rows.indices(len(self))
+        with self.path.open("rb") as f:
+            f.seek(self.offset + start * self.row)
+            flat = np.fromfile(
+                f, dtype=self.dtype, count=max(stop - start, 0) * self.row // self.dtype.itemsize
+            )
+        return flat.reshape(-1, *self.shape[1:])
+
+
 def fill_missing(points: np.ndarray, confidence: np.ndarray, *, path: Path) -> np.ndarray:
     """Interpolate joints with confidence 0 or non-finite coordinates over time
     (points (T, J, 2), confidence (T, J)) -> (T, J, 2) float32."""
@@ -165,7 +187,7 @@ def fill_missing(points: np.ndarray, confidence: np.ndarray, *, path: Path) -> n
 def read_keypoints(path: str | Path, *, joints: int = J) -> np.ndarray:
     """The keypoints (T, joints, 2) of a ``.npy``, ``.npz``, ``.csv`` or COCO ``.json``
     file (see the module docstring); missing joints interpolated. A ``.npy`` without
-    confidences is returned memory-mapped (read as it is used)."""
+    confidences comes back as :class:`NpyChunks` (read from the file as it is used)."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: no such file")
@@ -195,6 +217,6 @@ def read_keypoints(path: str | Path, *, joints: int = J) -> np.ndarray:
         raise DataError(f"{path}: keypoints must be numbers, got dtype {arr.dtype}")
     if arr.shape[2] == 3:
         return fill_missing(arr[..., :2], np.asarray(arr[..., 2]), path=path)
-    if isinstance(arr, np.memmap):
-        return arr
+    if isinstance(arr, np.memmap) and arr.flags.c_contiguous:
+        return NpyChunks(path, arr)  # type: ignore[return-value]
     return fill_missing(arr, np.ones(arr.shape[:2]), path=path)

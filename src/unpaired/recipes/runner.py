@@ -2,6 +2,7 @@
 
 A run directory holds (DESIGN.md, "Runs on disk"): ``config.yaml`` (resolved),
 ``log.jsonl``, ``tb/`` (TensorBoard events), ``checkpoints/<model>/last.pt``,
+``models/<model>.pt`` (the networks each task exports: :mod:`unpaired.engine.records`),
 ``metrics.json``, ``report.md``, ``report.html`` and PNG figures.
 """
 
