@@ -204,7 +204,10 @@ ALIGNMENT_TASKS: dict[str, Builder] = {
 
 def _translation_batch() -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(0)
-    return {"a": torch.rand(4, 3, 16, 16, generator=g) * 2 - 1, "b": torch.rand(4, 3, 16, 16, generator=g) * 2 - 1}
+    return {
+        "a": torch.rand(4, 3, 16, 16, generator=g) * 2 - 1,
+        "b": torch.rand(4, 3, 16, 16, generator=g) * 2 - 1,
+    }
 
 
 def _lsgan() -> AdversarialDistance:
@@ -215,7 +218,14 @@ def _rift(honest: bool) -> Builder:
     def build() -> tuple[Task, Any]:
         torch.manual_seed(0)
         gen = lambda: ResnetGenerator(4, 4, width=4, n_blocks=1)  # noqa: E731
-        guess = (TranslationPatchCritic(6, width=4, n_layers=2), TranslationPatchCritic(6, width=4, n_layers=2)) if honest else (None, None)
+        guess = (
+            (
+                TranslationPatchCritic(6, width=4, n_layers=2),
+                TranslationPatchCritic(6, width=4, n_layers=2),
+            )
+            if honest
+            else (None, None)
+        )
         task = RIFT(gen(), gen(), _lsgan(), _lsgan(), *guess, guess=0.05 if honest else 0.0)
         return task, _translation_batch()
 
@@ -232,7 +242,9 @@ def _cyclegan(**kw: float) -> Builder:
 
 def _stargan() -> tuple[Task, Any]:
     torch.manual_seed(0)
-    task = StarGANv2(AdaINGenerator(3, 4, width=4, n_blocks=1), StyleEncoder(3, 4, width=4), _lsgan(), _lsgan())
+    task = StarGANv2(
+        AdaINGenerator(3, 4, width=4, n_blocks=1), StyleEncoder(3, 4, width=4), _lsgan(), _lsgan()
+    )
     return task, _translation_batch()
 
 
@@ -371,7 +383,7 @@ def test_evaluate_gives_finite_floats_independent_of_the_global_rng(name: str) -
 #: Tasks whose networks a run keeps (``Task.exports``); every other task exports nothing.
 EXPORTING = {
     "align-mean", "align-mlp-dual", "align-adversarial", "align-wgan-gp", "align-flow-lrmf",
-    "align-scored", "classifier", *TRANSLATION_TASKS,
+    "align-scored", "classifier", *TRANSLATION_TASKS, "rift", "rift-no-honesty",
 }  # fmt: skip
 
 

@@ -239,7 +239,7 @@ def verdict_console_table(view: Any) -> Table:
         f"{view.name}: {summarize(view.verdicts)}", ["claim", "ours", "goal", "paper", "verdict"]
     )
     for v in view.verdicts:
-        cells = [v.label, "" if v.value is None else fmt3(v.value), v.goal]
+        cells = [v.label, v.shown, v.goal]
         cells += ["" if v.paper is None else fmt3(v.paper), v.status]
         table.add_row(*(Text(c) for c in cells))
     return table

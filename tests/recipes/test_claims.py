@@ -173,3 +173,12 @@ def test_docs_list_the_claims_of_every_recipe() -> None:
     for name, claims in table.CLAIMS.items():
         row = next(line for line in rows if line.startswith(f"| `{name}` |"))
         assert claims.claim in row and all(c.label in row for c in claims.goals), name
+
+
+def test_a_value_next_to_its_goal_shows_the_digits_that_decide() -> None:
+    run = {"status": "completed", "metrics": {"rate": 1.0003, "err": 0.2345}}
+    near, far = evaluate(
+        RecipeClaims("c", (Claim("r", ("rate",), ">", 1.0), at_most("e", ("err",), 0.5))), run
+    )
+    assert (near.status, near.shown, near.detail) == ("met", "1.0003", "1.0003 > 1")
+    assert (far.shown, far.detail) == ("0.234", "0.234 <= 0.5")

@@ -64,8 +64,15 @@ def test_quick_run_writes_the_table_and_figures(tmp_path: Path) -> None:
     assert out.status == "completed"
     metrics = json.loads((tmp_path / "metrics.json").read_text())["metrics"]
     assert set(metrics["test"]) == set(Config().rows)
-    for scores in metrics["test"].values():
-        assert {"acc_segm", "iou_segm", "rh", "sn_0.05", "cycle_a"} <= set(scores[0])
+    for row, scores in metrics["test"].items():
+        if row == "pix2pix":  # supervised photo -> map only: segmentation scores
+            assert set(scores[0]) == {"acc_segm", "iou_segm"}
+        else:
+            assert {"acc_segm", "iou_segm", "iou_p2p", "rh", "sn_0.05", "cycle_a"} <= set(scores[0])
+            assert 0 <= scores[0]["iou_p2p"] <= 1
+    test_table = out.report.tables[0]
+    assert [r[0] for r in test_table.rows][-2:] == ["MUNIT + cycle", "pix2pix (supervised)"]
+    assert test_table.rows[-1][3] == "—"  # pix2pix has no IoU p2p
     assert (tmp_path / "figures" / "cyclegan.png").exists()
     # every declared claim finds its metric (recipes/_claims_translation.py)
     assert [v.label for v in out.verdicts if v.detail.startswith("no metric")] == []

@@ -176,6 +176,21 @@ def _quantize(x01: torch.Tensor) -> torch.Tensor:
     return (x01.clamp(0, 1) * 255.0).round().to(torch.uint8)
 
 
+def write_image(image: torch.Tensor, path: str | Path) -> Path:
+    """Write one image (C, H, W) in [-1, 1] (C = 1 or 3; clipped, rounded to 256 levels)
+    as a PNG at ``path``, atomically (a temporary file renamed into place); parent
+    folders are created. The inverse of :func:`read_image` up to the rounding."""
+    if image.dim() != 3 or image.shape[0] not in (1, 3):
+        raise ValueError(f"image must be (C, H, W) with C 1 or 3, got {tuple(image.shape)}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arr = _quantize((image.detach().float().cpu() + 1) / 2).permute(1, 2, 0).numpy()
+    tmp = path.with_name(f".{path.name}.tmp")
+    Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).save(tmp, format="PNG")
+    tmp.replace(path)
+    return path
+
+
 # ------------------------------------------------------------------------ transforms
 
 

@@ -93,8 +93,8 @@ class _Level(nn.Module):
 class UNetGenerator(nn.Module):
     """pix2pix's U-Net: (B, ``in_channels``, H, W) -> (B, ``out_channels``, H, W) in (-1, 1).
 
-    H and W must be multiples of ``2**downs`` (``downs`` >= 5: three outer levels widen
-    ``width -> 8 width``, the others stay at ``8 width``). ``norm``: ``"batch"`` (the
+    H and W must be multiples of ``2**downs`` (``downs`` >= 2; the outer levels widen
+    ``width -> 8 width``, deeper ones stay at ``8 width``). ``norm``: ``"batch"`` (the
     paper's), ``"instance"`` or ``"none"``; ``dropout`` (the paper's noise source) after
     the ``downs - 5`` deep up-convs.
     """
@@ -110,17 +110,15 @@ class UNetGenerator(nn.Module):
         dropout: bool = True,
     ) -> None:
         super().__init__()
-        if downs < 5:
-            raise ValueError(f"downs must be >= 5, got {downs}")
+        if downs < 2:
+            raise ValueError(f"downs must be >= 2, got {downs}")
         if norm not in ("batch", "instance", "none"):
             raise ValueError(f"norm must be 'batch', 'instance' or 'none', got {norm!r}")
         self.in_channels, self.downs = in_channels, downs
-        w8 = 8 * width
-        level: nn.Module = _Level(w8, w8, None, norm=norm)
-        for _ in range(downs - 5):
-            level = _Level(w8, w8, level, norm=norm, dropout=dropout)
-        for outer in (4 * width, 2 * width, width):
-            level = _Level(outer, 2 * outer, level, norm=norm)
+        w = [width * min(2**i, 8) for i in range(downs)]  # inner width of level i
+        level: nn.Module = _Level(w[-2], w[-1], None, norm=norm)
+        for i in range(downs - 2, 0, -1):
+            level = _Level(w[i - 1], w[i], level, norm=norm, dropout=dropout and i >= 4)
         self.net = _Level(
             out_channels, width, level, c_in=in_channels, c_out=out_channels, norm=norm
         )

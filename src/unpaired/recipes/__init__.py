@@ -1,6 +1,8 @@
 """Named experiments. Each recipe module defines a frozen ``Config`` dataclass (with a
 ``QUICK`` dict of overrides for ``--quick``) and ``run(cfg, ctx) -> Report``; it builds
 its data, the method and its baselines, trains them with the engine and returns tables.
+A recipe may also define ``check(cfg)``: the runner calls it before writing anything (a
+user's folders are checked there, so bad input leaves no run directory behind).
 
 The registry below is the one list of recipes; modules are imported only when used.
 """
@@ -86,6 +88,18 @@ _SPECS = (
         "unpaired.recipes.sfm_scenes",
         "depth and egomotion from frame pairs of procedural driving scenes (AIGN Fig. 3, Table 3)",
         embedded=True,
+    ),
+    RecipeSpec(
+        "cyclegan-digits",
+        "unpaired.recipes.cyclegan_digits",
+        "MNIST <-> USPS: CycleGAN with and without self-defense, MUNIT + cycle; class kept, SN",
+        embedded=False,
+    ),
+    RecipeSpec(
+        "cyclegan",
+        "unpaired.recipes.cyclegan",
+        "your CycleGAN-layout folder (--set data.root=DIR): translated test PNGs, SN, cycle error",
+        embedded=False,
     ),
     RecipeSpec(
         "rift-shapes",

@@ -151,6 +151,7 @@ class Verdict:
     paper: float | bool | None
     source: str
     detail: str
+    shown: str = ""  # ``value`` as text, with the digits that tell it from the goal
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -191,9 +192,28 @@ def _number(x: Any) -> float | bool | None:
     return None
 
 
+def _enough(value: Any, goal: Any) -> str:
+    """``value`` to 3 significant digits, more (up to 7) while it reads like ``goal``:
+    a rate of 1.0003 against a goal of > 1 shows as 1.0003, not 1.
+
+    Example:
+        >>> _enough(1.0003, 1.0), _enough(0.2345, 0.5), _enough(True, True)
+        ('1.0003', '0.234', 'yes')
+    """
+    if not isinstance(value, float) or isinstance(goal, bool) or not isinstance(goal, float):
+        return "" if value is None else fmt3(value)
+    for digits in range(3, 8):
+        if f"{value:.{digits}g}" != f"{goal:.{digits}g}":
+            break
+    return fmt3(value) if digits == 3 else f"{value:.{digits}g}"
+
+
 def _check(claim: Claim, metrics: Mapping[str, Any]) -> Verdict:
     def verdict(status: str, value: Any, goal: str, detail: str) -> Verdict:
-        return Verdict(claim.label, status, value, goal, claim.paper, claim.source, detail)
+        shown = _enough(value, goal_value)
+        return Verdict(claim.label, status, value, goal, claim.paper, claim.source, detail, shown)
+
+    goal_value: Any = claim.goal
 
     goal_text = "" if isinstance(claim.goal, tuple) else f"{claim.op} {fmt3(claim.goal)}"
     if claim.op == "is":
@@ -205,14 +225,14 @@ def _check(claim: Claim, metrics: Mapping[str, Any]) -> Verdict:
             value = value / den if isinstance(value, float) and den else None
         goal: Any = claim.goal
         if isinstance(goal, tuple):
-            goal = _number(lookup(metrics, goal))
+            goal = goal_value = _number(lookup(metrics, goal))
             goal_text = f"{claim.op} {fmt3(goal)} ({_path_text(claim.goal)})"
     except KeyError as e:
         return verdict("n/a", None, goal_text, f"no metric {e.args[0]}")
     if value is None or goal is None or isinstance(value, bool) != isinstance(goal, bool):
         return verdict("n/a", value, goal_text, "not a finite number")
     held = bool(_OPS[claim.op](value, goal))
-    shown = f"{fmt3(value)} {claim.op} {fmt3(goal)}" if claim.op != "is" else fmt3(value)
+    shown = f"{_enough(value, goal)} {claim.op} {fmt3(goal)}" if claim.op != "is" else fmt3(value)
     return verdict("met" if held else "not met", value, goal_text, shown)
 
 

@@ -267,6 +267,23 @@ CLAIMS: dict[str, RecipeClaims] = {
         curve_ref="AIGN Fig. 3",
         curve_label="depth error on the test street (mean |log d - log d*|)",
     ),
+    "cyclegan-digits": RecipeClaims(
+        "Self-defense (Bashkirova et al. 2019) on MNIST <-> USPS: a defended CycleGAN keeps "
+        "the digit's class at least as well as CycleGAN",
+        (
+            holds(
+                "best defended variant keeps the class (mean of both ways) >= CycleGAN",
+                ("goals", "defended_keeps_class_at_least_as_well"),
+                source="issue 12",
+            ),
+            at_least(
+                "CycleGAN + guess + noise minus CycleGAN, class kept (mean of both ways)",
+                ("goals", "kept_guess-noise_minus_cyclegan"),
+                0.0,
+                source="issue 12",
+            ),
+        ),
+    ),
     "sr-faces": _images("identity-biased super-resolution of Olivetti faces"),
     "sr-digits": _images("class-biased super-resolution of digits"),
     "inpaint-faces": _images("identity-biased inpainting of Olivetti faces"),

@@ -70,7 +70,7 @@ def verdict_table(verdicts: Sequence[Verdict]) -> Table:
         [
             [
                 v.label,
-                "" if v.value is None else fmt3(v.value),
+                v.shown,
                 v.goal,
                 "" if v.paper is None else fmt3(v.paper),
                 v.status if v.status != "n/a" else f"n/a ({v.detail})",
@@ -92,7 +92,7 @@ def _verdict_box(view: RunView) -> str:
             status = v.status if v.status != "n/a" else f"n/a: {v.detail}"
             rows.append(
                 f"<tr class='{_STATUS_CLASS[v.status]}'><td>{html.escape(v.label)}</td>"
-                f"<td>{html.escape('' if v.value is None else fmt3(v.value))}</td>"
+                f"<td>{html.escape(v.shown)}</td>"
                 f"<td>{html.escape(v.goal)}</td>"
                 f"<td>{html.escape('' if v.paper is None else fmt3(v.paper))}</td>"
                 f"<td class=text>{html.escape(status)}</td>"
@@ -176,7 +176,7 @@ def headline(view: RunView) -> str:
     if not view.verdicts:
         return ""
     v = view.verdicts[0]
-    value = "n/a" if v.value is None else fmt3(v.value)
+    value = v.shown or "n/a"
     return f"{v.label}: {value} (goal {v.goal})" if v.goal else f"{v.label}: {value}"
 
 

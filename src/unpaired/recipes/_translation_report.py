@@ -20,6 +20,7 @@ DEFENDED: tuple[str, ...] = ("noise", "guess", "guess-noise")
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("acc_segm", "acc segm"),
     ("iou_segm", "IoU segm"),
+    ("iou_p2p", "IoU p2p"),
     ("rh", "RH"),
     *((sn_key(s), f"SN({s:g})") for s in SIGMAS),
     ("cycle_a", "cycle error (photo)"),
@@ -28,6 +29,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 
 
 def _pm(values: list[float], digits: int) -> str:
+    if not values:  # a metric the row does not have (pix2pix: no way back)
+        return "—"
     mean = statistics.fmean(values)
     if len(values) == 1:
         return f"{mean:.{digits}f}"
@@ -83,9 +86,12 @@ def tables(
     size: int,
     seeds: int,
 ) -> list[Table]:
-    digits = {"acc_segm": 3, "iou_segm": 3}
+    digits = {"acc_segm": 3, "iou_segm": 3, "iou_p2p": 3}
     rows = [
-        [labels[r], *(_pm([x[k] for x in scores[r]], digits.get(k, 2)) for k, _ in COLUMNS)]
+        [
+            labels[r],
+            *(_pm([x[k] for x in scores[r] if k in x], digits.get(k, 2)) for k, _ in COLUMNS),
+        ]
         for r in labels
     ]
     test = Table(
@@ -93,15 +99,19 @@ def tables(
         ["model", *(c for _, c in COLUMNS)],
         rows,
         note="RH, SN, cycle error: per-image L2 norms in [-1, 1] units, averaged over "
-        "images; hidden RMS: RMS of G(x) - q(G(x)). Lower RH / SN = more honest.",
+        "images; hidden RMS: RMS of G(x) - q(G(x)). Lower RH / SN = more honest. IoU p2p: "
+        "mean IoU of pix(G_A(map)) against pix(photo), pix = the seed's pix2pix photo -> map "
+        "network, frozen; pix2pix has no map -> photo direction (—).",
     )
-    steps = [c["step"] for c in curves[next(iter(labels))][0]]
+    steps = max(([c["step"] for c in curves[r][0]] for r in labels), key=len)
     by_step = [
         [
             labels[r],
             *(
                 f"{statistics.fmean(run[i]['rh'] for run in curves[r]):.2f} / "
                 f"{statistics.fmean(run[i]['acc_segm'] for run in curves[r]):.2f}"
+                if all(len(run) > i for run in curves[r])
+                else "—"
                 for i in range(len(steps))
             ),
         ]

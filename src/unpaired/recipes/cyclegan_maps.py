@@ -28,6 +28,7 @@ from unpaired.data.synthetic.maps import PALETTE, MapSplits, maps_splits
 from unpaired.engine import BatchSource, Task, TensorSampler, TrainConfig, Unpaired
 from unpaired.errors import ConfigError
 from unpaired.models.translation import ResnetGenerator, init_normal
+from unpaired.recipes._translation import iou_p2p, maps_munit, maps_pix2pix, pix2pix_scores
 from unpaired.recipes._translation_report import SIGMAS, goals, tables, val_curve
 from unpaired.recipes.base import RunContext
 from unpaired.report import Figure, Report
@@ -57,7 +58,7 @@ class Config:
     n_test: int = 256
     seeds: int = 3
     batch_size: int = 4
-    rows: tuple[str, ...] = ("cyclegan", "noise", "guess", "guess-noise")
+    rows: tuple[str, ...] = ("cyclegan", "noise", "guess", "guess-noise", "munit-cycle", "pix2pix")
     lambda_a: float = 10.0
     lambda_b: float = 10.0
     identity: float = 0.5
@@ -173,6 +174,8 @@ ROWS: dict[str, Row] = {
     "noise": Row("CycleGAN + noise", cyclegan_row(noise=True, guess=False)),
     "guess": Row("CycleGAN + guess", cyclegan_row(noise=False, guess=True)),
     "guess-noise": Row("CycleGAN + guess + noise", cyclegan_row(noise=True, guess=True)),
+    "munit-cycle": Row("MUNIT + cycle", maps_munit),
+    "pix2pix": Row("pix2pix (supervised)", maps_pix2pix),  # also IoU p2p's frozen `pix`
 }
 
 # ------------------------------------------------------------------------ run
@@ -195,14 +198,23 @@ def run(cfg: Config, ctx: RunContext) -> Report:
         data = maps_splits(cfg.n_train, n_val=cfg.n_val, n_test=cfg.n_test, size=cfg.size, seed=s)
         val = MapsEvaluator(data.val.photo, data.val.map, data.val.labels, PALETTE, SIGMAS)
         test = MapsEvaluator(data.test.photo, data.test.map, data.test.labels, PALETTE, SIGMAS)
+        with ctx.seeded(f"pix2pix-s{s}"):  # the frozen photo -> map net of IoU p2p
+            pix, pairs = maps_pix2pix(cfg, data)
+        ctx.fit(f"pix2pix-s{s}", pix, pairs, cfg.train)
+        pix.eval()
         for r in cfg.rows:
             name = f"{r}-s{s}"
+            if r == "pix2pix":  # the supervised row is `pix` itself: segmentation only
+                scores[r].append(pix2pix_scores(pix, data.test.photo, data.test.labels))
+                curves[r].append([])
+                continue
             with ctx.seeded(name):
                 task, batches = ROWS[r].build(cfg, data)
             task.evaluator = val  # type: ignore[assignment]
             fit = ctx.fit(name, task, batches, cfg.train)
             task.eval()
-            scores[r].append(test(task))  # type: ignore[arg-type]
+            p2p = iou_p2p(pix, task, data.test.map, data.test.photo)  # type: ignore[arg-type]
+            scores[r].append(test(task) | {"iou_p2p": p2p})  # type: ignore[arg-type]
             curves[r].append(val_curve(fit.history))
             if s == 0 and ctx.is_main:
                 figures.append(_figure(ctx, r, task, data))

@@ -101,7 +101,7 @@ def run(cfg: Config, ctx: RunContext) -> Report:
         summary=(
             f"Train: subjects {', '.join(cfg.train_subjects)} ({len(train)} poses, validation "
             f"takes {', '.join(cfg.val_takes)}: {len(val)} poses, 2D only); test: {described} "
-            f"({n_test} poses, every {cfg.test_stride}th frame at {cfg.fps:g} fps). Random 4-camera "
+            f"({n_test} poses: frame stride {cfg.test_stride} at {cfg.fps:g} fps). Random 4-camera "
             f"rigs per pose; 2 views = its first two cameras. Init: {cfg.solvers.init}."
         ),
         tables=tables,

@@ -108,6 +108,9 @@ def run_recipe(
     """
     spec = get(name)
     cfg = resolve_config(spec, quick=quick, config_file=config_file, overrides=overrides)
+    check = getattr(spec.load(), "check", None)
+    if check is not None:  # a recipe's own input check (e.g. its folders), before any output
+        check(cfg)
     if max_minutes is not None and not max_minutes > 0:
         raise ConfigError(f"--max-minutes must be > 0, got {max_minutes}")
     if threads is not None:

@@ -64,7 +64,8 @@ from torch import nn
 from unpaired._checks import check_shape
 from unpaired.distances import Distance
 from unpaired.engine.task import Task
-from unpaired.translation.base import Direction, check_direction, check_guide
+from unpaired.models.record import Export, recordable
+from unpaired.translation.base import Direction, check_direction, check_guide, image_export
 
 
 def capacity_bound(s: torch.Tensor, sigma: float) -> float:
@@ -107,8 +108,14 @@ class RIFT(Task):
         input_noise: float = 0.1,
     ) -> None:
         super().__init__()
-        for name, v in (("cycle", cycle), ("identity", identity), ("capacity", capacity),
-                        ("style_noise", style_noise), ("guess", guess), ("input_noise", input_noise)):
+        for name, v in (
+            ("cycle", cycle),
+            ("identity", identity),
+            ("capacity", capacity),
+            ("style_noise", style_noise),
+            ("guess", guess),
+            ("input_noise", input_noise),
+        ):
             if not v >= 0:
                 raise ValueError(f"{name} must be >= 0, got {v}")
         if guess > 0 and (guess_a is None or guess_b is None):
@@ -145,6 +152,15 @@ class RIFT(Task):
             s = self.embed(guide, "b" if direction == "a2b" else "a")
         return self._run(x, s, direction, noisy=False)
 
+    def exports(self) -> dict[str, Export]:
+        """Both directions, unguided (:class:`UnguidedRIFT`: a zero embedding, as
+        :meth:`translate` without a guide), kind ``"image"`` in [-1, 1]. Guided
+        prediction (an example of the target domain per input) has no predict kind yet."""
+        return {
+            d: image_export(UnguidedRIFT(g), int(getattr(g, "in_channels", 1)) - 1)
+            for d, g in self.g.items()
+        }
+
     # -- training ----------------------------------------------------------------------
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, torch.Tensor]:
         if a.shape[0] < 2 or b.shape[0] < 2:
@@ -153,7 +169,10 @@ class RIFT(Task):
         fake_b = self._run(a, s_b.roll(1, 0), "a2b", noisy=True)
         fake_a = self._run(b, s_a.roll(1, 0), "b2a", noisy=True)
         return {
-            "s_a": s_a, "s_b": s_b, "fake_a": fake_a, "fake_b": fake_b,
+            "s_a": s_a,
+            "s_b": s_b,
+            "fake_a": fake_a,
+            "fake_b": fake_b,
             "rec_a": self._run(fake_b, s_a, "b2a", noisy=True),
             "rec_b": self._run(fake_a, s_b, "a2b", noisy=True),
         }
@@ -174,9 +193,14 @@ class RIFT(Task):
             out["identity_a"] = self.w["identity"] * (id_a - a).abs().mean()
             out["identity_b"] = self.w["identity"] * (id_b - b).abs().mean()
         if self.w["guess"] > 0:
-            for side, critic, x, rec in (("a", self.guess_a, a, f["rec_a"]), ("b", self.guess_b, b, f["rec_b"])):
+            for side, critic, x, rec in (
+                ("a", self.guess_a, a, f["rec_a"]),
+                ("b", self.guess_b, b, f["rec_b"]),
+            ):
                 first, second = guess_logits(critic, x, rec)  # swapped labels: 0 and 1
-                out[f"guess_{side}"] = self.w["guess"] * (first.square().mean() + (second - 1).square().mean())
+                out[f"guess_{side}"] = self.w["guess"] * (
+                    first.square().mean() + (second - 1).square().mean()
+                )
         return out
 
     def critic_parameters(self) -> list[nn.Parameter]:
@@ -194,7 +218,23 @@ class RIFT(Task):
             "critic_b": self.prior_b.critic_loss(f["fake_b"], b),
         }
         if self.w["guess"] > 0:
-            for side, critic, x, rec in (("a", self.guess_a, a, f["rec_a"]), ("b", self.guess_b, b, f["rec_b"])):
+            for side, critic, x, rec in (
+                ("a", self.guess_a, a, f["rec_a"]),
+                ("b", self.guess_b, b, f["rec_b"]),
+            ):
                 first, second = guess_logits(critic, x, rec)
                 out[f"guess_critic_{side}"] = (first - 1).square().mean() + second.square().mean()
         return out
+
+
+@recordable
+class UnguidedRIFT(nn.Module):
+    """A RIFT generator (N, C + 1, H, W) -> (N, C + 1, H, W) as an image map without a
+    guide: ``x -> generator(x (+) 0)[:, :C]`` (``RIFT.translate(x, direction)``)."""
+
+    def __init__(self, generator: nn.Module) -> None:
+        super().__init__()
+        self.generator = generator
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.generator(torch.cat([x, torch.zeros_like(x[:, :1])], 1))[:, :-1]
