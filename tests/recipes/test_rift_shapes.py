@@ -31,3 +31,7 @@ def test_quick_run_writes_the_tables(tmp_path) -> None:
     assert 0 <= s["acc"] <= 100 and s["acc_A"] == s["acc"]
     assert all((tmp_path / "run" / f.path).exists() for f in report.figures)
     assert report.metrics["goals"] == {}  # goals need split=all
+    # every declared claim finds its metric (recipes/_claims_translation.py), but the goal
+    assert [v.label for v in out.verdicts if v.detail.startswith("no metric")] == [
+        "RIFT's ACC above every baseline's (all splits)"
+    ]

@@ -74,4 +74,46 @@ TRANSLATION_CLAIMS: dict[str, RecipeClaims] = {
             ),
         ),
     ),
+    "cyclegan-digits": RecipeClaims(
+        "Thesis talk 'Translation Honesty' on MNIST <-> USPS: a defended CycleGAN preserves "
+        "the class at least as well as CycleGAN",
+        (
+            holds(
+                "the best defended variant keeps the class at least as well as CycleGAN",
+                ("goals", "defended_keeps_class_at_least_as_well"),
+                source="issue 12",
+            ),
+            at_least(
+                "guess + noise: class kept minus CycleGAN's (both directions)",
+                ("goals", "kept_guess-noise_minus_cyclegan"),
+                0.0,
+                source="issue 12",
+            ),
+        ),
+    ),
+    "rift-shapes": RecipeClaims(
+        "RIFT on 3D Shapes: guided translation keeps shared factors and takes the "
+        "guide's specific ones (ACC 88, RD 6 in the paper), above every baseline",
+        (
+            at_least(
+                "RIFT: ACC over factors, splits and directions (%)",
+                ("summaries", "rift", "acc"),
+                85.0,
+                paper=88.0,
+                source="issue 14",
+            ),
+            at_most(
+                "RIFT: RD, shared vs specific role discrepancy (%)",
+                ("summaries", "rift", "rd"),
+                10.0,
+                paper=6.0,
+                source="issue 14",
+            ),
+            holds(
+                "RIFT's ACC above every baseline's (all splits)",
+                ("goals", "rift_above_every_baseline"),
+                source="issue 14",
+            ),
+        ),
+    ),
 }
