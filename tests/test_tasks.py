@@ -48,12 +48,13 @@ from unpaired.distances import (
 )
 from unpaired.engine import Task, TrainConfig, fit
 from unpaired.evaluation import ClassifierTask
-from unpaired.models.autoencoder import Autoencoder
 from unpaired.evaluation.attributes import FactorTask
 from unpaired.models.attributes import FactorClassifier
+from unpaired.models.autoencoder import Autoencoder
 from unpaired.models.guided import AdaINGenerator, StyleEncoder
 from unpaired.models.images import ImageClassifier, PatchCritic
 from unpaired.models.munit import MUNITAutoencoder
+from unpaired.models.puppet import SplitDecoder, SplitEncoder
 from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shift
 from unpaired.models.translation import PatchCritic as TranslationPatchCritic
 from unpaired.models.translation import ResnetGenerator
@@ -61,6 +62,8 @@ from unpaired.models.unet import UNetGenerator
 from unpaired.multiview.metapose import MetaPoseS2, MetaPoseTask, s1
 from unpaired.multiview.weak import project_weak, rot6d_to_matrix
 from unpaired.translation import MUNIT, Pix2Pix
+from unpaired.translation.cyclevae import CycleVAE
+from unpaired.translation.puppetgan import PuppetGAN
 from unpaired.translation.rift import RIFT
 from unpaired.translation.stargan import StarGANv2
 
@@ -137,6 +140,26 @@ def _classifier() -> tuple[Task, Any]:
     return ClassifierTask(net, x, y), (x, y)
 
 
+def _triplets(n: int = 4) -> dict[str, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return {k: torch.rand(n, 1, 16, 16, generator=g) * 2 - 1 for k in ("a", "b1", "b2", "b3")}
+
+
+def _puppetgan(attribute_cycle: bool) -> Builder:
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        dec = [SplitDecoder(4, 4, size=16, width=4) for _ in "ab"]
+        priors = [
+            AdversarialDistance(mlp_critic(256, hidden=8), loss="least-squares") for _ in "ab"
+        ]
+        batch = _triplets()
+        enc = SplitEncoder(size=16, attr_dim=4, rest_dim=4, width=4)
+        task = PuppetGAN(enc, *dec, *priors, attribute_cycle=attribute_cycle, held_out=batch)
+        return task, batch
+
+    return build
+
+
 def _munit(cycle_weight: float) -> Builder:
     def build() -> tuple[Task, Any]:
         torch.manual_seed(0)
@@ -149,6 +172,13 @@ def _munit(cycle_weight: float) -> Builder:
         return task, {"a": x[:2], "b": x[2:].flip(-1)}
 
     return build
+
+
+def _cyclevae() -> tuple[Task, Any]:
+    torch.manual_seed(0)
+    enc = SplitEncoder(size=16, attr_dim=4, rest_dim=8, width=4)
+    dec = [SplitDecoder(4, 4, size=16, width=4) for _ in "ab"]
+    return CycleVAE(enc, *dec), _triplets()
 
 
 def _pix2pix() -> tuple[Task, Any]:
@@ -266,7 +296,14 @@ MULTIVIEW_TASKS: dict[str, Builder] = {
     "metapose-s2-first-stage": _metapose(0),
     "metapose-s2-second-stage": _metapose(1),
 }
+#: Attribute manipulation (PuppetGAN and its Cycle-VAE baseline): no exports yet.
+MANIPULATION_TASKS: dict[str, Builder] = {
+    "puppetgan": _puppetgan(True),
+    "puppetgan-no-attribute-cycle": _puppetgan(False),
+    "cycle-vae": _cyclevae,
+}
 TASKS: dict[str, Builder] = {
+    **MANIPULATION_TASKS,
     **ALIGNMENT_TASKS,
     **AIGN_TASKS,
     **TRANSLATION_TASKS,

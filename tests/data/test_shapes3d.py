@@ -71,13 +71,13 @@ def test_splits_obey_the_freeze_rule(name):
         for k, n in enumerate(LEVELS):
             values = set(f[:, k].tolist())
             assert values == ({frozen[k]} if k in frozen else set(range(n))), (domain, k)
-    roles = {
-        "shared": set(s.shared), "a": set(s.a_specific), "b": set(s.b_specific)
-    }
+    roles = {"shared": set(s.shared), "a": set(s.a_specific), "b": set(s.b_specific)}
     assert set().union(*roles.values()) == set(FACTORS) and sum(map(len, roles.values())) == 6
     parts = partition(s, "a")
     idx = [set(index_of(p).tolist()) for p in parts.values()]
-    assert sum(map(len, idx)) == len(a) and not (idx[0] & idx[1] or idx[0] & idx[2] or idx[1] & idx[2])
+    assert sum(map(len, idx)) == len(a) and not (
+        idx[0] & idx[1] or idx[0] & idx[2] or idx[1] & idx[2]
+    )
 
 
 def test_each_factor_is_shared_in_exactly_one_split_and_the_splits_are_pinned():
@@ -90,7 +90,9 @@ def test_each_factor_is_shared_in_exactly_one_split_and_the_splits_are_pinned():
     assert SPLITS["B"].frozen_in_b == (("object_hue", 3), ("orientation", 7))
     assert SPLITS["C"].frozen_in_a == (("scale", 5), ("object_hue", 8))
     assert SPLITS["C"].frozen_in_b == (("wall_hue", 2), ("shape", 2))
-    sizes = {n: (len(domain_factors(s, "a")), len(domain_factors(s, "b"))) for n, s in SPLITS.items()}
+    sizes = {
+        n: (len(domain_factors(s, "a")), len(domain_factors(s, "b"))) for n, s in SPLITS.items()
+    }
     assert sizes == {"A": (3960, 4760), "B": (11920, 3120), "C": (5850, 11850)}
     # the partition does not drift: its test set is a fixed function of the split
     assert int(index_of(partition(SPLITS["A"], "a")["test"]).sum()) == PINNED_TEST_SUM

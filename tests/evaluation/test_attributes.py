@@ -36,8 +36,12 @@ def _setup():
 
 
 def _truth(split, direction, src, guide):
-    keep = torch.tensor([split.role(f, direction) == "shared" for f in
-                         ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation")])
+    keep = torch.tensor(
+        [
+            split.role(f, direction) == "shared"
+            for f in ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation")
+        ]
+    )
     return torch.where(keep, src, guide)
 
 
@@ -76,7 +80,8 @@ def test_factor_task_losses_and_evaluate():
     x = render(f, 16, supersample=1)
     task = FactorTask(net, x, f)
     losses = task.generator_losses((x, f))
-    assert sorted(losses) == sorted(f"ce_{n}" for n in
-                                    ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation"))
+    assert sorted(losses) == sorted(
+        f"ce_{n}" for n in ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation")
+    )
     ev = task.evaluate()
     assert 0 <= ev["acc_min"] <= 1 and len(ev) == 7

@@ -232,6 +232,22 @@ def load_digits(root: str | Path, dataset: Literal["mnist", "usps"]) -> Labelled
     raise ValueError(f"dataset must be 'mnist' or 'usps', got {dataset!r}")
 
 
+def random_scale(
+    x: torch.Tensor, low: float, high: float, *, generator: torch.Generator
+) -> torch.Tensor:
+    """Each image (N, C, H, W) zoomed about its centre by its own factor, uniform in
+    [``low``, ``high``] (bilinear, zeros outside): the "scaled MNIST" of PuppetGAN's size
+    experiment, so the real domain shows sizes to manipulate."""
+    check_shape("x", x, ("N", "C", "H", "W"))
+    if not 0 < low <= high:
+        raise ValueError(f"need 0 < low <= high, got {low}, {high}")
+    s = low + (high - low) * torch.rand(x.shape[0], generator=generator)
+    theta = torch.zeros(x.shape[0], 2, 3)
+    theta[:, 0, 0] = theta[:, 1, 1] = 1 / s
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
 @dataclass
 class AlignmentSplits:
     """USPS -> MNIST alignment sets (``align-digits``), every one :class:`Labelled`.

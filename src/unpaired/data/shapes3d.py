@@ -155,7 +155,9 @@ def levels_of(labels: np.ndarray | torch.Tensor) -> torch.Tensor:
         err, level = dist.min(1)
         step = float(grid[1] - grid[0])
         if err.numel() and float(err.max()) > step / 4:
-            raise DataError(f"labels: {FACTORS[k]} value {float(lab[err.argmax(), k])} is off its grid")
+            raise DataError(
+                f"labels: {FACTORS[k]} value {float(lab[err.argmax(), k])} is off its grid"
+            )
         out.append(level)
     return torch.stack(out, 1)
 

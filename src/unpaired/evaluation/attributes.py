@@ -53,7 +53,10 @@ class FactorTask(Task):
         if self.augment is not None:
             x = self.augment(x)
         logits = self.net.split(self.net(x))
-        return {f"ce_{n}": F.cross_entropy(z, y[:, k]) for k, (n, z) in enumerate(zip(self.names, logits, strict=True))}
+        return {
+            f"ce_{n}": F.cross_entropy(z, y[:, k])
+            for k, (n, z) in enumerate(zip(self.names, logits, strict=True))
+        }
 
     def evaluate(self) -> dict[str, float]:
         pred = self.net.predict(self.held_out_images)

@@ -78,9 +78,14 @@ def manipulation_accuracy(
 
 def relative_discrepancy(specific: Sequence[float], common: Sequence[float]) -> float:
     """RD = 100 * sum_k |S_k - C_k| / sum_k (S_k + C_k) of per-factor accuracies."""
-    s, c = torch.tensor(list(specific), dtype=torch.float64), torch.tensor(list(common), dtype=torch.float64)
+    s, c = (
+        torch.tensor(list(specific), dtype=torch.float64),
+        torch.tensor(list(common), dtype=torch.float64),
+    )
     if s.shape != c.shape or s.numel() == 0:
-        raise ValueError(f"need as many specific as common accuracies, got {s.numel()}, {c.numel()}")
+        raise ValueError(
+            f"need as many specific as common accuracies, got {s.numel()}, {c.numel()}"
+        )
     den = float((s + c).sum())
     return 100.0 * float((s - c).abs().sum()) / den if den > 0 else 0.0
 

@@ -137,6 +137,12 @@ _SPECS = (
         "class-biased inpainting of MNIST digits (middle band masked)",
         embedded=False,
     ),
+    RecipeSpec(
+        "puppet-digits",
+        "unpaired.recipes.puppet_digits",
+        "PuppetGAN: change the rotation or size of real digits with font-digit references",
+        embedded=False,
+    ),
 )
 
 RECIPES: dict[str, RecipeSpec] = {s.name: s for s in _SPECS}

@@ -206,6 +206,46 @@ def render_triplets(
     return images[0], images[1], images[2], {"b1": a1, "b2": a2, "b3": a3}
 
 
+class TripletSource:
+    """Batch source (``engine.data.BatchSource``) of freshly rendered triplets:
+    ``sample(g)`` -> ``{"b1", "b2", "b3"}``, each (batch_size, 1, R, R) in [-1, 1] (the
+    image range of the translators). Every draw is new: the synthetic domain is unbounded.
+    With several ranks it renders the global batch and keeps its rank's slice."""
+
+    def __init__(
+        self,
+        aoi: str,
+        *,
+        batch_size: int,
+        ranges: Ranges = Ranges(),
+        fonts: int = len(FONTS),
+        resolution: int = 32,
+    ) -> None:
+        if aoi not in AOIS:
+            raise ConfigError(f"font digits: aoi must be one of {AOIS}, got {aoi!r}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.aoi, self.batch_size, self.ranges = aoi, batch_size, ranges
+        self.fonts, self.resolution = fonts, resolution
+
+    def sample(
+        self, generator: torch.Generator, *, rank: int = 0, world_size: int = 1
+    ) -> dict[str, torch.Tensor]:
+        n = self.batch_size
+        b = render_triplets(
+            n * world_size,
+            self.aoi,
+            generator=generator,
+            ranges=self.ranges,
+            fonts=self.fonts,
+            resolution=self.resolution,
+        )[:3]
+        return {
+            k: x[rank * n : (rank + 1) * n] * 2 - 1
+            for k, x in zip(("b1", "b2", "b3"), b, strict=True)
+        }
+
+
 def with_attribute(attrs: dict[str, torch.Tensor], **values: float) -> dict[str, torch.Tensor]:
     """A copy of ``attrs`` with the named attributes set to one value each."""
     out = {k: v.clone() for k, v in attrs.items()}
@@ -221,6 +261,7 @@ __all__ = [
     "ATTRIBUTES",
     "FONTS",
     "Ranges",
+    "TripletSource",
     "font_dir",
     "glyph_sdf",
     "render",

@@ -118,7 +118,9 @@ def _camera(orientation_deg: torch.Tensor, size: int) -> tuple[torch.Tensor, tor
     """Ray origins (N, 1, 3) and unit directions (N, P, 3), P = size**2, row-major."""
     az = torch.deg2rad(45.0 + orientation_deg)
     n = az.shape[0]
-    eye = torch.stack([-_DIST * torch.sin(az), torch.full_like(az, _HEIGHT), -_DIST * torch.cos(az)], 1)
+    eye = torch.stack(
+        [-_DIST * torch.sin(az), torch.full_like(az, _HEIGHT), -_DIST * torch.cos(az)], 1
+    )
     fwd = torch.tensor([0.0, _LOOK_Y, 0.0]) - eye
     fwd = fwd / fwd.norm(dim=1, keepdim=True)
     right = torch.linalg.cross(fwd, torch.tensor([[0.0, 1.0, 0.0]]).expand(n, 3))
