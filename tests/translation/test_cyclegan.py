@@ -225,3 +225,18 @@ def test_resume_is_exact(tmp_path: Path) -> None:
         if isinstance(v, torch.Tensor):
             assert torch.equal(v, v2), k
     torch.testing.assert_close(resumed.pool_a.images, ref.pool_a.images, rtol=0, atol=0)
+
+
+def test_step_start_moves_the_priors_annealed_regularizers() -> None:
+    # CycleGAN overrides on_step_start (learning-rate decay); the priors' schedules must
+    # still move, as in every task (Task.on_step_start).
+    from unpaired.distances import AdversarialDistance, Schedule
+
+    def prior() -> AdversarialDistance:
+        critic = nn.Sequential(nn.Flatten(), nn.Linear(3 * 4 * 4, 1))
+        return AdversarialDistance(critic, roth_gamma=Schedule(2.0, "exponential", steps=10))
+
+    task = CycleGAN(_Shift(), _Shift(), prior(), prior(), identity=0.0, pool_size=0)
+    task.on_step_start(10)
+    assert task.prior_a.roth_gamma == pytest.approx(0.02)
+    assert task.prior_b.roth_gamma == pytest.approx(0.02)

@@ -320,6 +320,7 @@ class CycleGAN(Task):
         return max(0.0, 1.0 - max(0, step - start) / (end - start + 1))
 
     def on_step_start(self, step: int) -> None:
+        super().on_step_start(step)  # annealed regularizers of the priors' distances
         f = self.lr_factor(step)
         for k, opt in self._optimizers.items():
             for group, lr in zip(opt.param_groups, self._base_lr[k], strict=True):

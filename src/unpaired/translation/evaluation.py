@@ -79,6 +79,20 @@ class MapsEvaluator:
         check_shape("palette", self.palette, ("K", self.maps.shape[1]))
 
     @torch.no_grad()
+    def honest_bound(self) -> float:
+        """Cycle error of an honest map -> photo that paints every pixel the mean photo
+        colour of its class (over these tiles) from the *true* map: a reconstruction
+        from the map alone, with no hidden signal. A translator whose ``cycle_a`` is well
+        below it reconstructs detail the map does not hold."""
+        x, k = self.photos, self.palette.shape[0]
+        pix = x.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
+        lab = self.labels.reshape(-1)
+        sums = torch.zeros(k, x.shape[1], dtype=x.dtype, device=x.device).index_add_(0, lab, pix)
+        counts = torch.bincount(lab, minlength=k).clamp(min=1).to(x.dtype)
+        paint = (sums / counts[:, None])[self.labels].permute(0, 3, 1, 2)
+        return float((x - paint).flatten(1).norm(dim=1).mean())
+
+    @torch.no_grad()
     def __call__(self, translator: Translator) -> dict[str, float]:
         fwd, bwd = as_callable(translator, "a2b"), as_callable(translator, "b2a")
         kw = {"batch_size": self.batch_size}
