@@ -36,7 +36,9 @@ def main() -> None:
         metrics = m.get("metrics", m)
         for method, rows in metrics["records"].items():
             for r in rows:  # one record per (split, direction, factor); later runs don't duplicate
-                records.setdefault(method, {})[(r["split"], r["direction"], r["factor"])] = Record(**r)
+                records.setdefault(method, {})[(r["split"], r["direction"], r["factor"])] = Record(
+                    **r
+                )
         classifier = classifier or metrics.get("classifier")
         capacity.update(metrics.get("capacity", {}))
         configs[str(run)] = sorted(metrics["records"])
@@ -48,10 +50,21 @@ def main() -> None:
     for t in tables:
         print(t.to_markdown())
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
-        "command": "python benchmarks/rift_combine.py " + " ".join(str(r) for r in args.runs),
-        "runs": configs, "summaries": summaries, "classifier": classifier, "capacity": capacity,
-    }, indent=2, default=str) + "\n")
+    args.out.write_text(
+        json.dumps(
+            {
+                "command": "python benchmarks/rift_combine.py "
+                + " ".join(str(r) for r in args.runs),
+                "runs": configs,
+                "summaries": summaries,
+                "classifier": classifier,
+                "capacity": capacity,
+            },
+            indent=2,
+            default=str,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

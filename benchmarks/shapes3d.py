@@ -47,20 +47,35 @@ def main() -> None:
             walls.append(time.perf_counter() - w0)
             cpus.append(time.process_time() - c0)
         wall, cpu = statistics.median(walls), statistics.median(cpus)
-        rows.append({
-            "size": size, "supersample": ss, "images": args.images,
-            "median_wall_s": wall, "median_cpu_s": cpu,
-            "images_per_s_wall": args.images / wall, "images_per_s_cpu": args.images / cpu,
-            "train_set_10k_s_cpu": 10000 / args.images * cpu,
-        })
+        rows.append(
+            {
+                "size": size,
+                "supersample": ss,
+                "images": args.images,
+                "median_wall_s": wall,
+                "median_cpu_s": cpu,
+                "images_per_s_wall": args.images / wall,
+                "images_per_s_cpu": args.images / cpu,
+                "train_set_10k_s_cpu": 10000 / args.images * cpu,
+            }
+        )
         print(json.dumps(rows[-1]))
     OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps({
-        "command": f"python benchmarks/shapes3d.py --images {args.images} --repeats "
-                   f"{args.repeats} --threads {args.threads}",
-        "torch": torch.__version__, "machine": platform.machine(), "threads": args.threads,
-        "load_avg_1min": [load0, os.getloadavg()[0]], "rows": rows,
-    }, indent=2) + "\n")
+    OUT.write_text(
+        json.dumps(
+            {
+                "command": f"python benchmarks/shapes3d.py --images {args.images} --repeats "
+                f"{args.repeats} --threads {args.threads}",
+                "torch": torch.__version__,
+                "machine": platform.machine(),
+                "threads": args.threads,
+                "load_avg_1min": [load0, os.getloadavg()[0]],
+                "rows": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

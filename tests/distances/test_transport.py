@@ -32,7 +32,9 @@ def test_sinkhorn_matches_pot_debiased_combination() -> None:
     assert got == pytest.approx(want, rel=2e-4)
 
 
-@pytest.mark.parametrize(("blur", "shift"), [(0.5, 1.0), pytest.param(0.25, 0.3, marks=pytest.mark.slow), (2.0, 3.0)])
+@pytest.mark.parametrize(
+    ("blur", "shift"), [(0.5, 1.0), pytest.param(0.25, 0.3, marks=pytest.mark.slow), (2.0, 3.0)]
+)
 def test_sinkhorn_defaults_match_pot_to_1e_5(blur: float, shift: float) -> None:
     rng = np.random.default_rng(3)
     x, y = rng.normal(size=(80, 3)), rng.normal(size=(70, 3)) * 0.8 + shift

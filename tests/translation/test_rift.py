@@ -24,13 +24,23 @@ def _d() -> AdversarialDistance:
 def _rift(**kw) -> RIFT:
     torch.manual_seed(0)
     gen = lambda: ResnetGenerator(4, 4, width=4, n_blocks=1)  # noqa: E731
-    return RIFT(gen(), gen(), _d(), _d(), PatchCritic(6, width=4, n_layers=2),
-                PatchCritic(6, width=4, n_layers=2), **kw)
+    return RIFT(
+        gen(),
+        gen(),
+        _d(),
+        _d(),
+        PatchCritic(6, width=4, n_layers=2),
+        PatchCritic(6, width=4, n_layers=2),
+        **kw,
+    )
 
 
 def _batch(n: int = 4):
     g = torch.Generator().manual_seed(0)
-    return {"a": torch.rand(n, 3, 16, 16, generator=g) * 2 - 1, "b": torch.rand(n, 3, 16, 16, generator=g) * 2 - 1}
+    return {
+        "a": torch.rand(n, 3, 16, 16, generator=g) * 2 - 1,
+        "b": torch.rand(n, 3, 16, 16, generator=g) * 2 - 1,
+    }
 
 
 def test_capacity_loss_is_zero_at_zero_embedding_and_falls_as_it_shrinks():
@@ -85,7 +95,9 @@ def test_translate_uses_the_guide_and_is_noise_free():
 
 def test_stargan_and_references():
     torch.manual_seed(0)
-    t = StarGANv2(AdaINGenerator(3, 4, width=4, n_blocks=1), StyleEncoder(3, 4, width=4), _d(), _d())
+    t = StarGANv2(
+        AdaINGenerator(3, 4, width=4, n_blocks=1), StyleEncoder(3, 4, width=4), _d(), _d()
+    )
     b = _batch()
     losses = t.generator_losses(b)
     assert {"adversarial_a", "style_b", "diversity_a", "cycle_b"} <= set(losses)

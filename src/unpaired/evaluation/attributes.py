@@ -118,8 +118,13 @@ def chance_records(
     records = []
     ordinal = tuple(f in ORDINAL for f in FACTORS)
     for direction, (src, guide) in pairs.items():
-        pred = torch.stack([torch.randint(0, n, (len(src),), generator=generator) for n in LEVELS], 1)
+        pred = torch.stack(
+            [torch.randint(0, n, (len(src),), generator=generator) for n in LEVELS], 1
+        )
         roles = tuple(split.role(f, direction) for f in FACTORS)
         acc = manipulation_accuracy(pred, src, guide, roles, ordinal)
-        records += [Record(split.name, direction, f, r, float(v)) for f, r, v in zip(FACTORS, roles, acc.tolist(), strict=True)]
+        records += [
+            Record(split.name, direction, f, r, float(v))
+            for f, r, v in zip(FACTORS, roles, acc.tolist(), strict=True)
+        ]
     return records

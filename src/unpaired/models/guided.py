@@ -26,7 +26,13 @@ class StyleEncoder(nn.Module):
     """Images (N, channels, H, W) -> style codes (N, style_dim) of domain ``d`` (an int)."""
 
     def __init__(
-        self, channels: int = 3, style_dim: int = 8, *, domains: int = 2, width: int = 16, n_down: int = 3
+        self,
+        channels: int = 3,
+        style_dim: int = 8,
+        *,
+        domains: int = 2,
+        width: int = 16,
+        n_down: int = 3,
     ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
@@ -59,10 +65,20 @@ class AdaINGenerator(nn.Module):
     """(N, channels, H, W) content images and (N, style_dim) styles -> (N, channels, H, W)."""
 
     def __init__(
-        self, channels: int = 3, style_dim: int = 8, *, width: int = 16, n_down: int = 2, n_blocks: int = 2
+        self,
+        channels: int = 3,
+        style_dim: int = 8,
+        *,
+        width: int = 16,
+        n_down: int = 2,
+        n_blocks: int = 2,
     ) -> None:
         super().__init__()
-        enc: list[nn.Module] = [nn.Conv2d(channels, width, 7, 1, 3), nn.InstanceNorm2d(width), nn.ReLU()]
+        enc: list[nn.Module] = [
+            nn.Conv2d(channels, width, 7, 1, 3),
+            nn.InstanceNorm2d(width),
+            nn.ReLU(),
+        ]
         c = width
         for _ in range(n_down):
             enc += [nn.Conv2d(c, 2 * c, 4, 2, 1), nn.InstanceNorm2d(2 * c), nn.ReLU()]
@@ -73,7 +89,12 @@ class AdaINGenerator(nn.Module):
         self.blocks = nn.ModuleList(_AdaINBlock(c, style_dim) for _ in range(n_blocks))
         dec: list[nn.Module] = []
         for _ in range(n_down):
-            dec += [nn.Upsample(scale_factor=2), nn.Conv2d(c, c // 2, 5, 1, 2), nn.InstanceNorm2d(c // 2), nn.ReLU()]
+            dec += [
+                nn.Upsample(scale_factor=2),
+                nn.Conv2d(c, c // 2, 5, 1, 2),
+                nn.InstanceNorm2d(c // 2),
+                nn.ReLU(),
+            ]
             c //= 2
         self.decode = nn.Sequential(*dec, nn.Conv2d(c, channels, 7, 1, 3), nn.Tanh())
 
@@ -88,7 +109,11 @@ class _Residual(nn.Module):
     def __init__(self, c: int) -> None:
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(c, c, 3, 1, 1), nn.InstanceNorm2d(c), nn.ReLU(), nn.Conv2d(c, c, 3, 1, 1), nn.InstanceNorm2d(c)
+            nn.Conv2d(c, c, 3, 1, 1),
+            nn.InstanceNorm2d(c),
+            nn.ReLU(),
+            nn.Conv2d(c, c, 3, 1, 1),
+            nn.InstanceNorm2d(c),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

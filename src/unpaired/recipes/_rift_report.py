@@ -33,30 +33,56 @@ def _r(x: float) -> float | str:
 
 
 def method_table(summaries: dict[str, dict], splits: Sequence[str]) -> Table:
-    cols = ["method", *[f"ACC {s}" for s in splits], "AVG", "RD",
-            "ACC shared", "ACC source-specific", "ACC target-specific",
-            "paper 3DS ACC", "paper RD", "paper AVG (3 datasets)"]
+    cols = [
+        "method",
+        *[f"ACC {s}" for s in splits],
+        "AVG",
+        "RD",
+        "ACC shared",
+        "ACC source-specific",
+        "ACC target-specific",
+        "paper 3DS ACC",
+        "paper RD",
+        "paper AVG (3 datasets)",
+    ]
     rows = []
     for m, s in summaries.items():
         paper = PAPER.get(m, ("-", "-", "-"))
-        rows.append([LABELS.get(m, m), *[_r(s[f"acc_{x}"]) for x in splits], _r(s["acc"]), _r(s["rd"]),
-                     _r(s["acc_shared"]), _r(s["acc_source"]), _r(s["acc_target"]), *paper])
-    note = ("ACC in %: shared factors must keep the source's level, specific ones take the "
-            "guide's (a source-specific factor: the target domain's frozen level). RD needs "
-            "all three splits (each factor shared in one, specific in two). The paper's RAND "
-            "row is compared with 'chance'.")
+        rows.append(
+            [
+                LABELS.get(m, m),
+                *[_r(s[f"acc_{x}"]) for x in splits],
+                _r(s["acc"]),
+                _r(s["rd"]),
+                _r(s["acc_shared"]),
+                _r(s["acc_source"]),
+                _r(s["acc_target"]),
+                *paper,
+            ]
+        )
+    note = (
+        "ACC in %: shared factors must keep the source's level, specific ones take the "
+        "guide's (a source-specific factor: the target domain's frozen level). RD needs "
+        "all three splits (each factor shared in one, specific in two). The paper's RAND "
+        "row is compared with 'chance'."
+    )
     return Table("Manipulation accuracy and relative discrepancy", cols, rows, note=note)
 
 
 def factor_table(summaries: dict[str, dict]) -> Table:
     cols = ["method", *[f"{f} S / C" for f in FACTORS]]
-    rows = [[LABELS.get(m, m), *[f"{_r(s[f + '_S'])} / {_r(s[f + '_C'])}" for f in FACTORS]]
-            for m, s in summaries.items()]
+    rows = [
+        [LABELS.get(m, m), *[f"{_r(s[f + '_S'])} / {_r(s[f + '_C'])}" for f in FACTORS]]
+        for m, s in summaries.items()
+    ]
     return Table("Per-factor ACC where specific (S) / where shared (C)", cols, rows)
 
 
 def classifier_table(final: dict[str, float]) -> Table:
     cols = ["classifier", *FACTORS, "min"]
-    row = ["held-out clean accuracy (%)", *[_r(100 * final.get(f"eval/acc_{f}", math.nan)) for f in FACTORS],
-           _r(100 * final.get("eval/acc_min", math.nan))]
+    row = [
+        "held-out clean accuracy (%)",
+        *[_r(100 * final.get(f"eval/acc_{f}", math.nan)) for f in FACTORS],
+        _r(100 * final.get("eval/acc_min", math.nan)),
+    ]
     return Table("Measuring classifiers f_k (goal >= 99%)", cols, [row])

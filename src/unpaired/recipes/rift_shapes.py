@@ -30,7 +30,12 @@ from unpaired.data.shapes3d import SPLITS, image_source, partition
 from unpaired.data.synthetic.shapes3d import LEVELS
 from unpaired.engine import TensorSampler, TrainConfig, Unpaired
 from unpaired.errors import ConfigError
-from unpaired.evaluation.attributes import FactorTask, chance_records, guided_pairs, score_translator
+from unpaired.evaluation.attributes import (
+    FactorTask,
+    chance_records,
+    guided_pairs,
+    score_translator,
+)
 from unpaired.metrics.guided import summarize
 from unpaired.models.attributes import FactorClassifier
 from unpaired.models.guided import AdaINGenerator, StyleEncoder
@@ -100,7 +105,9 @@ class Config:
     def __post_init__(self) -> None:
         bad = [m for m in self.methods if m not in METHODS]
         if bad or not self.methods:
-            raise ConfigError(f"unknown rift-shapes method(s) {bad}; choose from {', '.join(METHODS)}")
+            raise ConfigError(
+                f"unknown rift-shapes method(s) {bad}; choose from {', '.join(METHODS)}"
+            )
         if self.split not in ("A", "B", "C", "all"):
             raise ConfigError(f"split must be A, B, C or all, got {self.split!r}")
         if self.size % 8 or self.size < 16 or self.batch_size < 3 or self.n_train < 8:
@@ -118,7 +125,11 @@ def _prior(cfg: Config):
 def build(cfg: Config, method: str):
     """The task of a trained ``method`` (build under ``ctx.seeded``)."""
     if method == "munit":
-        ae = lambda: MUNITAutoencoder(3, width=cfg.width, blocks=cfg.n_blocks, style_dim=cfg.style_dim, mlp_dim=64)  # noqa: E731
+        def ae() -> MUNITAutoencoder:
+            return MUNITAutoencoder(
+                3, width=cfg.width, blocks=cfg.n_blocks, style_dim=cfg.style_dim, mlp_dim=64
+            )
+
         return MUNIT(ae(), ae(), _prior(cfg), _prior(cfg))
     if method == "stargan":
         g = AdaINGenerator(3, cfg.style_dim, width=cfg.width, n_blocks=cfg.n_blocks)
@@ -128,11 +139,18 @@ def build(cfg: Config, method: str):
     cap = method != "rift-no-capacity"
     hon = method != "rift-no-honesty"
     return RIFT(
-        gen(), gen(), _prior(cfg), _prior(cfg),
-        _critic(cfg, 6) if hon else None, _critic(cfg, 6) if hon else None,
-        cycle=cfg.cycle, identity=cfg.identity,
-        capacity=cfg.capacity if cap else 0.0, style_noise=cfg.style_noise if cap else 0.0,
-        guess=cfg.guess if hon else 0.0, input_noise=cfg.input_noise if hon else 0.0,
+        gen(),
+        gen(),
+        _prior(cfg),
+        _prior(cfg),
+        _critic(cfg, 6) if hon else None,
+        _critic(cfg, 6) if hon else None,
+        cycle=cfg.cycle,
+        identity=cfg.identity,
+        capacity=cfg.capacity if cap else 0.0,
+        style_noise=cfg.style_noise if cap else 0.0,
+        guess=cfg.guess if hon else 0.0,
+        input_noise=cfg.input_noise if hon else 0.0,
     )
 
 
@@ -179,13 +197,17 @@ def _train(cfg: Config, ctx: RunContext, sd: dict) -> dict:
         elif method != "chance":
             with ctx.seeded(f"{method}/{name}"):
                 model = build(cfg, method)
-            data = Unpaired({d: TensorSampler(train[d], batch_size=cfg.batch_size) for d in ("a", "b")})
+            data = Unpaired(
+                {d: TensorSampler(train[d], batch_size=cfg.batch_size) for d in ("a", "b")}
+            )
             ctx.fit(f"{method}-{name}", model, data, cfg.train)
             models[method] = model.eval()
     return models
 
 
-def _score(cfg: Config, ctx: RunContext, sd: dict, models: dict, images, clf) -> tuple[dict, list, dict]:
+def _score(
+    cfg: Config, ctx: RunContext, sd: dict, models: dict, images, clf
+) -> tuple[dict, list, dict]:
     split, train, pairs, name = sd["split"], sd["train"], sd["pairs"], sd["split"].name
     records, extra, figures = {}, {}, []
     for method in cfg.methods:
@@ -198,13 +220,27 @@ def _score(cfg: Config, ctx: RunContext, sd: dict, models: dict, images, clf) ->
             with torch.no_grad():
                 s = model.embed(train["a"][:256], "a")
             sigma = cfg.style_noise if method != "rift-no-capacity" else 0.0
-            extra[method] = {"mean_abs_s": float(s.abs().mean()), "bound_bits": capacity_bound(s, sigma)}
+            extra[method] = {
+                "mean_abs_s": float(s.abs().mean()),
+                "bound_bits": capacity_bound(s, sigma),
+            }
         if method in ("rift", "stargan", "munit") and ctx.is_main:
             for direction, (src, gd) in pairs.items():
                 path = f"figures/{method}_{name}_{direction}.png"
-                guided_grid(ctx.path(path), model.translate, images(src[:5], cfg.size),
-                            images(gd[:6], cfg.size), direction, title=f"{method}, split {name}, {direction}")
-                figures.append(Figure(path, f"{method}, 3D-Shapes-{name}, {direction}: sources down, guides across"))
+                guided_grid(
+                    ctx.path(path),
+                    model.translate,
+                    images(src[:5], cfg.size),
+                    images(gd[:6], cfg.size),
+                    direction,
+                    title=f"{method}, split {name}, {direction}",
+                )
+                figures.append(
+                    Figure(
+                        path,
+                        f"{method}, 3D-Shapes-{name}, {direction}: sources down, guides across",
+                    )
+                )
     return records, figures, extra
 
 
@@ -224,7 +260,11 @@ def run(cfg: Config, ctx: RunContext) -> Report:
         capacity.update({f"{m}/{name}": v for m, v in extra.items()})
     summaries = {m: summarize(r) for m, r in records.items()}
     rift = summaries.get("rift")
-    others = [s["acc"] for m, s in summaries.items() if m not in ("rift", "rift-no-capacity", "rift-no-honesty")]
+    others = [
+        s["acc"]
+        for m, s in summaries.items()
+        if m not in ("rift", "rift-no-capacity", "rift-no-honesty")
+    ]
     goals = {}
     if rift is not None and cfg.split == "all":
         goals = {
@@ -242,6 +282,11 @@ def run(cfg: Config, ctx: RunContext) -> Report:
         ),
         tables=[method_table(summaries, names), factor_table(summaries), classifier_table(clf_acc)],
         figures=figures,
-        metrics={"goals": goals, "summaries": summaries, "classifier": clf_acc, "capacity": capacity,
-                 "records": {m: [r.__dict__ for r in rs] for m, rs in records.items()}},
+        metrics={
+            "goals": goals,
+            "summaries": summaries,
+            "classifier": clf_acc,
+            "capacity": capacity,
+            "records": {m: [r.__dict__ for r in rs] for m, rs in records.items()},
+        },
     )

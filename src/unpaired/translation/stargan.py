@@ -73,7 +73,9 @@ class StarGANv2(Task):
         fake = self.generator(x, s1)
         out = {f"adversarial_{name}": prior(fake, y)}
         if self.w["style"] > 0:
-            out[f"style_{name}"] = self.w["style"] * (self.style_encoder(fake, d_tgt) - s1).abs().mean()
+            out[f"style_{name}"] = (
+                self.w["style"] * (self.style_encoder(fake, d_tgt) - s1).abs().mean()
+            )
         if self.w["diversity"] > 0:
             fake2 = self.generator(x, self.style_encoder(y.roll(2, 0), d_tgt))
             out[f"diversity_{name}"] = -self.w["diversity"] * (fake - fake2).abs().mean()
@@ -84,7 +86,10 @@ class StarGANv2(Task):
 
     def generator_losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         a, b = batch["a"], batch["b"]
-        return {**self._side(a, b, 0, 1, self.prior_b, "b"), **self._side(b, a, 1, 0, self.prior_a, "a")}
+        return {
+            **self._side(a, b, 0, 1, self.prior_b, "b"),
+            **self._side(b, a, 1, 0, self.prior_a, "a"),
+        }
 
     def critic_parameters(self) -> list[nn.Parameter]:
         return [*self.prior_a.parameters(), *self.prior_b.parameters()]
@@ -94,4 +99,7 @@ class StarGANv2(Task):
         with torch.no_grad():
             fake_b = self.translate(a, "a2b", b.roll(1, 0))
             fake_a = self.translate(b, "b2a", a.roll(1, 0))
-        return {"critic_a": self.prior_a.critic_loss(fake_a, a), "critic_b": self.prior_b.critic_loss(fake_b, b)}
+        return {
+            "critic_a": self.prior_a.critic_loss(fake_a, a),
+            "critic_b": self.prior_b.critic_loss(fake_b, b),
+        }
