@@ -125,6 +125,7 @@ def _prior(cfg: Config):
 def build(cfg: Config, method: str):
     """The task of a trained ``method`` (build under ``ctx.seeded``)."""
     if method == "munit":
+
         def ae() -> MUNITAutoencoder:
             return MUNITAutoencoder(
                 3, width=cfg.width, blocks=cfg.n_blocks, style_dim=cfg.style_dim, mlp_dim=64
