@@ -31,9 +31,10 @@ rolled by one), so nothing pairs the domains. Losses (image terms are mean L1 on
   the other domain's image cannot carry;
 * **honesty** (the self-defence of Bashkirova, Usman & Saenko, NeurIPS'19): Gaussian
   noise ``input_noise`` on the image input of every translation, cycle step included,
-  and the **guess** game: a critic sees ``[a, rec(a)]`` (label 1) and ``[rec(a), a]``
-  (label 0) and learns which one is the original; the generators train on the swapped
-  labels (weight ``guess``), which pushes it to chance: a reconstruction that is
+  and the **guess** game (:mod:`unpaired.translation.honesty`, the same code as
+  CycleGAN's): a critic sees ``a`` and ``rec(a)`` stacked in an order drawn per sample
+  and learns which one is the original; the generators train on the flipped labels
+  (weight ``guess``), which pushes it to chance: a reconstruction that is
   distinguishable from the original betrays hidden (steganographic) information.
 
 ``translate(x, direction, guide)`` is noise-free (the embedding extraction always is).
@@ -66,6 +67,7 @@ from unpaired.distances import Distance
 from unpaired.engine.task import Task
 from unpaired.models.record import Export, recordable
 from unpaired.translation.base import Direction, check_direction, check_guide, image_export
+from unpaired.translation.honesty import guess_loss
 
 
 def capacity_bound(s: torch.Tensor, sigma: float) -> float:
@@ -77,11 +79,6 @@ def capacity_bound(s: torch.Tensor, sigma: float) -> float:
     dim = s[0].numel()
     power = float(s.flatten(1).square().sum(1).mean())
     return dim * math.log2(1 + power / sigma**2)
-
-
-def guess_logits(critic: nn.Module, real: torch.Tensor, rec: torch.Tensor) -> tuple:
-    """The guess critic's logits on ``[real, rec]`` (the original first) and ``[rec, real]``."""
-    return critic(torch.cat([real, rec], 1)), critic(torch.cat([rec, real], 1))
 
 
 class RIFT(Task):
@@ -197,10 +194,7 @@ class RIFT(Task):
                 ("a", self.guess_a, a, f["rec_a"]),
                 ("b", self.guess_b, b, f["rec_b"]),
             ):
-                first, second = guess_logits(critic, x, rec)  # swapped labels: 0 and 1
-                out[f"guess_{side}"] = self.w["guess"] * (
-                    first.square().mean() + (second - 1).square().mean()
-                )
+                out[f"guess_{side}"] = self.w["guess"] * guess_loss(critic, x, rec, flip=True)
         return out
 
     def critic_parameters(self) -> list[nn.Parameter]:
@@ -222,8 +216,7 @@ class RIFT(Task):
                 ("a", self.guess_a, a, f["rec_a"]),
                 ("b", self.guess_b, b, f["rec_b"]),
             ):
-                first, second = guess_logits(critic, x, rec)
-                out[f"guess_critic_{side}"] = (first - 1).square().mean() + second.square().mean()
+                out[f"guess_critic_{side}"] = guess_loss(critic, x, rec, flip=False)
         return out
 
 
