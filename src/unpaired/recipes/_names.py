@@ -16,8 +16,7 @@ the CLI turn the strings of configs and options into objects here, and nowhere e
   families' ``make_prior`` keep their critics and feature transforms and get the
   distance from here. Each family's names are a ``Literal`` type on its config field,
   so a bad name is refused by ``--set`` with the list of choices.
-* :data:`TRANSFORMS`: the families of ``T`` for alignment (:func:`make_transform`);
-  :data:`IMAGE_TRANSFORMS` those for flattened images (:func:`make_image_transform`).
+* :data:`TRANSFORMS`: the families of ``T`` for alignment (:func:`make_transform`).
 
 The same name can mean different defaults in two families, on purpose: ``mmd`` is the
 multiscale RBF kernel for alignment (one median-heuristic RBF is too smooth to resolve
@@ -43,7 +42,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-import torch
 from torch import nn
 
 from unpaired.distances import (
@@ -62,15 +60,7 @@ from unpaired.distances import (
     mlp_critic,
 )
 from unpaired.errors import ConfigError
-from unpaired.models.transforms import (
-    Affine,
-    ConvResidual,
-    FlowTransform,
-    ImageWarp,
-    MLPTransform,
-    Shift,
-    Transform,
-)
+from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shift, Transform
 
 # --------------------------------------------------------------------------------------
 # distances
@@ -281,48 +271,19 @@ def family_distance(
 
 TransformName = Literal["shift", "affine", "mlp", "flow"]
 TRANSFORMS: tuple[str, ...] = get_args(TransformName)
+ImageTransformName = Literal["affine", "warp", "conv"]  # T of flattened images (align-digits)
+IMAGE_TRANSFORMS: tuple[str, ...] = get_args(ImageTransformName)
 
 
 def make_transform(name: str, dim: int, *, hidden: int = 64, flow_transforms: int = 3) -> Transform:
     """The transformation family ``name`` for D = ``dim`` features, at the identity."""
     if name not in TRANSFORMS:
         raise _unknown("transform", name, TRANSFORMS)
-    if name == "shift":
-        return Shift(dim)
-    if name == "affine":
-        return Affine(dim)
+    if name in ("shift", "affine"):
+        return Shift(dim) if name == "shift" else Affine(dim)
     if name == "mlp":
         return MLPTransform(dim, hidden=hidden)
     return FlowTransform(dim, transforms=flow_transforms, hidden=(hidden, hidden))
-
-
-#: Families of T for flattened images (``align-digits``' pixel space): the free (D, D)
-#: affine map, the spatial warp + tone curve, the residual convolution.
-ImageTransformName = Literal["affine", "warp", "conv"]
-IMAGE_TRANSFORMS: tuple[str, ...] = get_args(ImageTransformName)
-
-
-def make_image_transform(
-    name: str,
-    size: int,
-    *,
-    channels: int = 1,
-    center: torch.Tensor | None = None,
-    scale: float = 1.0,
-    control: int = 0,
-    width: int = 16,
-) -> Transform:
-    """The image family ``name`` for ``channels`` x ``size`` x ``size`` images flattened
-    (features standardized by ``center`` (D,), ``scale``), at the identity. ``control``:
-    the warp's thin-plate grid (0: affine warp only); ``width``: the residual conv's."""
-    if name not in IMAGE_TRANSFORMS:
-        raise _unknown("image transform", name, IMAGE_TRANSFORMS)
-    if name == "affine":
-        return Affine(channels * size * size)
-    kw: dict[str, Any] = {"channels": channels, "center": center, "scale": scale}
-    if name == "warp":
-        return ImageWarp(size, control=control, **kw)
-    return ConvResidual(size, width=width, **kw)
 
 
 def check_pairing(distance: str, transform: str) -> None:
