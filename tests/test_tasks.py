@@ -325,7 +325,7 @@ MULTIVIEW_TASKS: dict[str, Builder] = {
     "metapose-s2-first-stage": _metapose(0),
     "metapose-s2-second-stage": _metapose(1),
 }
-#: Attribute manipulation (PuppetGAN and its Cycle-VAE baseline): no exports yet.
+#: Attribute manipulation (PuppetGAN and its Cycle-VAE baseline): guided exports.
 MANIPULATION_TASKS: dict[str, Builder] = {
     "puppetgan": _puppetgan(True),
     "puppetgan-no-attribute-cycle": _puppetgan(False),
@@ -450,7 +450,7 @@ def test_evaluate_gives_finite_floats_independent_of_the_global_rng(name: str) -
 EXPORTING = {
     "align-mean", "align-mlp-dual", "align-adversarial", "align-wgan-gp", "align-flow-lrmf",
     "align-scored", "align-image-warp-flow-lrmf", "align-conv-residual-dual", "classifier",
-    *TRANSLATION_TASKS, "rift", "rift-no-honesty",
+    *TRANSLATION_TASKS, "rift", "rift-no-honesty", "stargan-v2", *MANIPULATION_TASKS,
 }  # fmt: skip
 
 
