@@ -56,7 +56,14 @@ from unpaired.models.images import ImageClassifier, PatchCritic
 from unpaired.models.munit import MUNITAutoencoder
 from unpaired.models.pose import LiftingGenerator, PoseBasis
 from unpaired.models.puppet import SplitDecoder, SplitEncoder
-from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shift
+from unpaired.models.transforms import (
+    Affine,
+    ConvResidual,
+    FlowTransform,
+    ImageWarp,
+    MLPTransform,
+    Shift,
+)
 from unpaired.models.translation import PatchCritic as TranslationPatchCritic
 from unpaired.models.translation import ResnetGenerator
 from unpaired.models.unet import UNetGenerator
@@ -98,6 +105,26 @@ def _flow_lrmf() -> tuple[Task, Any]:
     dist.private_loglik.fill_(0.0)  # c(A, B): fit by the private densities in real use
     batch = _sets()
     return AlignTask(FlowTransform(2, transforms=1, hidden=(8, 8)), dist), batch
+
+
+def _image_align(warp: bool) -> Builder:
+    """Image transforms on 4x4 digits-like images (D = 16): the warp with flow LRMF
+    (it has a log-determinant), the residual convolution with the RBF dual."""
+
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        g = torch.Generator().manual_seed(0)
+        batch = {"a": torch.rand(16, 16, generator=g), "b": torch.rand(16, 16, generator=g)}
+        if warp:
+            dist = FlowLRMF(16, transforms=1, hidden=(8, 8))
+            dist.private_loglik.fill_(0.0)
+            t: Any = ImageWarp(4, knots=3, control=2, center=torch.full((16,), 0.5), scale=0.5)
+            return AlignTask(t, dist, eval_a=batch["a"], eval_b=batch["b"]), batch
+        t = ConvResidual(4, width=4, layers=2)
+        dual = DualAdversarialDistance(kernel="rbf")
+        return AlignTask(t, dual, eval_a=batch["a"], eval_b=batch["b"]), batch
+
+    return build
 
 
 def _scored() -> tuple[Task, Any]:
@@ -229,6 +256,8 @@ ALIGNMENT_TASKS: dict[str, Builder] = {
         ),
     ),
     "align-flow-lrmf": _flow_lrmf,
+    "align-image-warp-flow-lrmf": _image_align(warp=True),
+    "align-conv-residual-dual": _image_align(warp=False),
     "align-scored": _scored,
     "align-replicas": _replicas(known=False),
     "align-known-map-replicas": _replicas(known=True),
@@ -427,8 +456,9 @@ def test_evaluate_gives_finite_floats_independent_of_the_global_rng(name: str) -
 #: Tasks whose networks a run keeps (``Task.exports``); every other task exports nothing.
 EXPORTING = {
     "align-mean", "align-mlp-dual", "align-adversarial", "align-wgan-gp", "align-flow-lrmf",
-    "align-scored", "classifier", *TRANSLATION_TASKS, "rift", "rift-no-honesty",
-    "stargan-v2", *MANIPULATION_TASKS, "metapose-s2-with-lifter",
+    "align-scored", "align-image-warp-flow-lrmf", "align-conv-residual-dual", "classifier",
+    *TRANSLATION_TASKS, "rift", "rift-no-honesty", "stargan-v2", *MANIPULATION_TASKS,
+    "metapose-s2-with-lifter",
 }  # fmt: skip
 
 

@@ -116,10 +116,10 @@ def guided_run(out: Path) -> Path:
 def multiview_run(out: Path) -> Path:
     """A monocular lifter and two MetaPose S2 stages trained on it (the recipe's layout:
     one fit per stage, each exporting the lifter and the stages so far)."""
+    from unpaired.data.synthetic.skeletons import sample_poses
+    from unpaired.multiview.data import lift_views, make_views, views_state
     from unpaired.multiview.metapose import MetaPoseS2, MetaPoseTask
     from unpaired.multiview.rigs import Noise2D, RigDistribution
-    from unpaired.multiview.data import lift_views, make_views, views_state
-    from unpaired.data.synthetic.skeletons import sample_poses
 
     lifter_task, lifter_batch = lifting_task(prior="mmd")
     train(out, {"lifter": (lifter_task, lifter_batch)})
