@@ -271,16 +271,16 @@ def family_distance(
 
 TransformName = Literal["shift", "affine", "mlp", "flow"]
 TRANSFORMS: tuple[str, ...] = get_args(TransformName)
+ImageTransformName = Literal["affine", "warp", "conv"]  # T of flattened images (align-digits)
+IMAGE_TRANSFORMS: tuple[str, ...] = get_args(ImageTransformName)
 
 
 def make_transform(name: str, dim: int, *, hidden: int = 64, flow_transforms: int = 3) -> Transform:
     """The transformation family ``name`` for D = ``dim`` features, at the identity."""
     if name not in TRANSFORMS:
         raise _unknown("transform", name, TRANSFORMS)
-    if name == "shift":
-        return Shift(dim)
-    if name == "affine":
-        return Affine(dim)
+    if name in ("shift", "affine"):
+        return Shift(dim) if name == "shift" else Affine(dim)
     if name == "mlp":
         return MLPTransform(dim, hidden=hidden)
     return FlowTransform(dim, transforms=flow_transforms, hidden=(hidden, hidden))
