@@ -111,3 +111,37 @@ def test_stargan_and_references():
     assert all(any(torch.equal(p, q) for q in b["b"]) for p in pick)
     assert torch.equal(Copy("guide").translate(b["a"], "b2a", guide=b["b"]), b["b"])
     assert torch.equal(Copy().translate(b["a"], "b2a"), b["a"])
+
+
+class _KnowsTheOriginal(torch.nn.Module):
+    """A perfect guess critic: 1 where the first image of the pair is not ``original``
+    (the reconstruction comes first), else 0; records the orders it saw."""
+
+    def __init__(self, original: torch.Tensor) -> None:
+        super().__init__()
+        self.original, self.rec_first = original, []
+        self.dummy = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, pairs: torch.Tensor) -> torch.Tensor:
+        first = pairs[:, :3]
+        rec_first = (first != self.original).flatten(1).any(1)
+        self.rec_first.append(rec_first)
+        return (rec_first.float() + 0 * self.dummy).view(-1, 1, 1, 1)
+
+
+def test_guess_order_is_per_sample_and_labels_are_right():
+    n = 32
+    batch = _batch(n)
+    torch.manual_seed(0)
+    gen = lambda: ResnetGenerator(4, 4, width=4, n_blocks=1)  # noqa: E731
+    crit_a, crit_b = _KnowsTheOriginal(batch["a"]), _KnowsTheOriginal(batch["b"])
+    task = RIFT(gen(), gen(), _d(), _d(), crit_a, crit_b, guess=2.0)
+    critic = task.critic_losses(batch)
+    # a perfect critic pays nothing on the true labels; the generators, on the flipped ones,
+    # pay the full 1 per sample (times the weight)
+    assert critic["guess_critic_a"].item() == 0.0 == critic["guess_critic_b"].item()
+    gen_losses = task.generator_losses(batch)
+    assert gen_losses["guess_a"].item() == pytest.approx(2.0)
+    for crit in (crit_a, crit_b):
+        for seen in crit.rec_first:  # both orders occur within one batch
+            assert 0 < int(seen.sum()) < n

@@ -28,9 +28,9 @@ from unpaired.translation.cyclegan import (
     ImagePool,
     default_prior,
     guess_critic,
-    guess_pairs,
 )
 from unpaired.translation.evaluation import MapsEvaluator, honesty_images, sn_key
+from unpaired.translation.honesty import guess_loss, guess_pairs
 from unpaired.translation.munit import MUNIT
 from unpaired.translation.pix2pix import Pix2Pix
 
@@ -48,6 +48,7 @@ __all__ = [
     "check_guide",
     "default_prior",
     "guess_critic",
+    "guess_loss",
     "guess_pairs",
     "honesty_images",
     "opposite",

@@ -26,7 +26,8 @@ past translations) and the guess losses below.
   (Reference code default 0.1 in [-1, 1] units.)
 * ``guess_weight``: a guess discriminator per domain, a critic on the channel
   concatenation of an image and its cycle reconstruction, in an order drawn **per
-  sample** (:func:`guess_pairs`): label ``y = 1`` when the reconstruction comes first,
+  sample** (:mod:`unpaired.translation.honesty`, shared with RIFT): label ``y = 1``
+  when the reconstruction comes first,
   ``0`` when the original does. It learns ``MSE(D_guess(pair), y)`` (LSGAN, no 0.5, as
   the reference); the generators are trained with flipped labels ``1 - y'`` on a fresh
   draw, pushing it to chance. It sees current, paired reconstructions (not the image
@@ -59,6 +60,7 @@ from unpaired.engine import Task
 from unpaired.models.record import Export
 from unpaired.models.translation import PatchCritic, init_normal
 from unpaired.translation.base import Direction, check_direction, image_export
+from unpaired.translation.honesty import guess_loss
 
 if TYPE_CHECKING:
     from unpaired.engine import TrainConfig
@@ -72,26 +74,6 @@ def default_prior(
     """CycleGAN's prior: an LSGAN :class:`AdversarialDistance` with a PatchGAN critic."""
     critic = init_normal(PatchCritic(channels, width=width, n_layers=n_layers), init_std)
     return AdversarialDistance(critic, loss="least-squares")
-
-
-def guess_pairs(
-    original: torch.Tensor, reconstruction: torch.Tensor, swap: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The guess discriminator's inputs: (N, 2C, H, W) pairs and (N,) labels.
-
-    Sample i is ``cat(reconstruction_i, original_i)`` with label 1 where ``swap[i]``
-    (bool (N,)), else ``cat(original_i, reconstruction_i)`` with label 0."""
-    check_shape("reconstruction", reconstruction, tuple(original.shape))
-    check_shape("swap", swap, (original.shape[0],))
-    s = swap.view(-1, 1, 1, 1)
-    first = torch.where(s, reconstruction, original)
-    second = torch.where(s, original, reconstruction)
-    return torch.cat([first, second], 1), swap.to(original.dtype)
-
-
-def _patch_mse(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """LSGAN loss of per-patch logits (N, ...) against per-sample labels (N,)."""
-    return (logits.reshape(logits.shape[0], -1) - labels[:, None]).square().mean()
 
 
 class ImagePool(nn.Module):
@@ -259,13 +241,6 @@ class CycleGAN(Task):
             "rec_b": self.g_ab(noisy_a),
         }
 
-    def _guess(
-        self, critic: nn.Module, original: torch.Tensor, rec: torch.Tensor, *, flip: bool
-    ) -> torch.Tensor:
-        swap = torch.rand(original.shape[0], device=original.device) < 0.5
-        pairs, labels = guess_pairs(original, rec, swap)
-        return _patch_mse(critic(pairs), 1 - labels if flip else labels)
-
     def generator_losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         a, b = batch["a"], batch["b"]
         im = self._cycle(a, b)
@@ -280,8 +255,8 @@ class CycleGAN(Task):
             losses["identity_a"] = self.identity * self.lambda_a * F.l1_loss(self.g_ba(a), a)
         if self.guess_a is not None and self.guess_b is not None:
             w = self.guess_weight
-            losses["guess_a"] = w * self._guess(self.guess_a, a, im["rec_a"], flip=True)
-            losses["guess_b"] = w * self._guess(self.guess_b, b, im["rec_b"], flip=True)
+            losses["guess_a"] = w * guess_loss(self.guess_a, a, im["rec_a"], flip=True)
+            losses["guess_b"] = w * guess_loss(self.guess_b, b, im["rec_b"], flip=True)
         if self.training and self.critic_parameters():
             self.pending.images = {k: v.detach() for k, v in im.items()}
         return losses
@@ -302,8 +277,8 @@ class CycleGAN(Task):
             if loss is not None:
                 losses[name] = loss
         if self.guess_a is not None and self.guess_b is not None:
-            losses["guess_a"] = self._guess(self.guess_a, im["a"], im["rec_a"], flip=False)
-            losses["guess_b"] = self._guess(self.guess_b, im["b"], im["rec_b"], flip=False)
+            losses["guess_a"] = guess_loss(self.guess_a, im["a"], im["rec_a"], flip=False)
+            losses["guess_b"] = guess_loss(self.guess_b, im["b"], im["rec_b"], flip=False)
         return losses
 
     # ------------------------------------------------------------------ schedule

@@ -31,9 +31,10 @@ rolled by one), so nothing pairs the domains. Losses (image terms are mean L1 on
   the other domain's image cannot carry;
 * **honesty** (the self-defence of Bashkirova, Usman & Saenko, NeurIPS'19): Gaussian
   noise ``input_noise`` on the image input of every translation, cycle step included,
-  and the **guess** game: a critic sees ``[a, rec(a)]`` (label 1) and ``[rec(a), a]``
-  (label 0) and learns which one is the original; the generators train on the swapped
-  labels (weight ``guess``), which pushes it to chance: a reconstruction that is
+  and the **guess** game (:mod:`unpaired.translation.honesty`, the same code as
+  CycleGAN's): a critic sees ``a`` and ``rec(a)`` stacked in an order drawn per sample
+  and learns which one is the original; the generators train on the flipped labels
+  (weight ``guess``), which pushes it to chance: a reconstruction that is
   distinguishable from the original betrays hidden (steganographic) information.
 
 ``translate(x, direction, guide)`` is noise-free (the embedding extraction always is).
@@ -65,7 +66,14 @@ from unpaired._checks import check_shape
 from unpaired.distances import Distance
 from unpaired.engine.task import Task
 from unpaired.models.record import Export, recordable
-from unpaired.translation.base import Direction, check_direction, check_guide, image_export
+from unpaired.translation.base import (
+    Direction,
+    check_direction,
+    check_guide,
+    guided_export,
+    image_export,
+)
+from unpaired.translation.honesty import guess_loss
 
 
 def capacity_bound(s: torch.Tensor, sigma: float) -> float:
@@ -77,11 +85,6 @@ def capacity_bound(s: torch.Tensor, sigma: float) -> float:
     dim = s[0].numel()
     power = float(s.flatten(1).square().sum(1).mean())
     return dim * math.log2(1 + power / sigma**2)
-
-
-def guess_logits(critic: nn.Module, real: torch.Tensor, rec: torch.Tensor) -> tuple:
-    """The guess critic's logits on ``[real, rec]`` (the original first) and ``[rec, real]``."""
-    return critic(torch.cat([real, rec], 1)), critic(torch.cat([rec, real], 1))
 
 
 class RIFT(Task):
@@ -153,13 +156,19 @@ class RIFT(Task):
         return self._run(x, s, direction, noisy=False)
 
     def exports(self) -> dict[str, Export]:
-        """Both directions, unguided (:class:`UnguidedRIFT`: a zero embedding, as
-        :meth:`translate` without a guide), kind ``"image"`` in [-1, 1]. Guided
-        prediction (an example of the target domain per input) has no predict kind yet."""
-        return {
+        """Both directions unguided (:class:`UnguidedRIFT`: a zero embedding, as
+        :meth:`translate` without a guide; kind ``"image"``) and guided
+        (:class:`GuidedRIFT`: ``"a2b-guided"``, ``"b2a-guided"``, kind ``"guided"``: an
+        example of the target domain per input, of the input's size), all in [-1, 1]."""
+        out = {
             d: image_export(UnguidedRIFT(g), int(getattr(g, "in_channels", 1)) - 1)
             for d, g in self.g.items()
         }
+        for d, g in self.g.items():
+            other = self.g["b2a" if d == "a2b" else "a2b"]
+            c = int(getattr(g, "in_channels", 1)) - 1
+            out[f"{d}-guided"] = guided_export(GuidedRIFT(g, other), c, guide_like_input=True)
+        return out
 
     # -- training ----------------------------------------------------------------------
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -197,10 +206,7 @@ class RIFT(Task):
                 ("a", self.guess_a, a, f["rec_a"]),
                 ("b", self.guess_b, b, f["rec_b"]),
             ):
-                first, second = guess_logits(critic, x, rec)  # swapped labels: 0 and 1
-                out[f"guess_{side}"] = self.w["guess"] * (
-                    first.square().mean() + (second - 1).square().mean()
-                )
+                out[f"guess_{side}"] = self.w["guess"] * guess_loss(critic, x, rec, flip=True)
         return out
 
     def critic_parameters(self) -> list[nn.Parameter]:
@@ -222,8 +228,7 @@ class RIFT(Task):
                 ("a", self.guess_a, a, f["rec_a"]),
                 ("b", self.guess_b, b, f["rec_b"]),
             ):
-                first, second = guess_logits(critic, x, rec)
-                out[f"guess_critic_{side}"] = (first - 1).square().mean() + second.square().mean()
+                out[f"guess_critic_{side}"] = guess_loss(critic, x, rec, flip=False)
         return out
 
 
@@ -238,3 +243,19 @@ class UnguidedRIFT(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.generator(torch.cat([x, torch.zeros_like(x[:, :1])], 1))[:, :-1]
+
+
+@recordable
+class GuidedRIFT(nn.Module):
+    """One direction of a RIFT guided by an example of its target domain:
+    ``(x, guide) -> generator(x (+) s(guide))[:, :C]`` with ``s(guide) =
+    embedder(guide (+) 0)[:, -1:]`` (``embedder``: the generator *from* the target domain),
+    :meth:`RIFT.translate` with a guide (noise-free). ``guide`` has the input's size."""
+
+    def __init__(self, generator: nn.Module, embedder: nn.Module) -> None:
+        super().__init__()
+        self.generator, self.embedder = generator, embedder
+
+    def forward(self, x: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
+        s = self.embedder(torch.cat([guide, torch.zeros_like(guide[:, :1])], 1))[:, -1:]
+        return self.generator(torch.cat([x, s], 1))[:, :-1]
