@@ -99,13 +99,16 @@ UNITS: tuple[tuple[str, str], ...] = (
     ),
     (r"class kept .*|leak rate|\d+ deg|delta\d|share >= .*", "fraction"),
     (r"AIGN / .*|S2/S1|goal|BA time / S2 time|final / min|last / max|abs_rel.*", "ratio"),
+    (r"ate_scale", "ratio"),
     (r"beta|SSIM|test SSIM|r_attr|r_rest|eigenvalues of J|final distance", "unitless"),
-    (r"(final |min )?(depth )?log_l1.*|log_rmse|(final )?log scale", "unitless"),
+    (r"(final |min )?(depth )?log_l1.*|log_rmse|(final )?log scale|log_scale", "unitless"),
     (r"analytic rate|measured rate", "per step"),
     # lengths, angles, images
     (r"take mean|(torso-aligned|MPJPE|P-MPJPE|N-MPJPE) \(all\)", "mm"),
     (r"[PN]MPJPE \d+v|S1|S2|S2 \(BA samples\)|BA random", "mm"),
     (r"sq_rel|rmse|(final |min )trl err", "m"),
+    (r"trl_err|trl_mag|ate|ate_unscaled|ate5", "m"),  # sfm-sequence's metric names
+    (r"rot_err|trl_ang", "rad"),
     (r"RH|SN\(.*\)|SN\(.*\) from .*|sn_[ab]_.*|cycle error.*|cycle_[ab]", _L2),
     (r"hidden RMS|mean intensity shift|V_rest|final photometric", "intensity"),
     (r"step \d+", "L2 norm / fraction"),  # cyclegan-maps' validation curve: RH / acc segm
