@@ -54,8 +54,16 @@ from unpaired.models.autoencoder import Autoencoder
 from unpaired.models.guided import AdaINGenerator, StyleEncoder
 from unpaired.models.images import ImageClassifier, PatchCritic
 from unpaired.models.munit import MUNITAutoencoder
+from unpaired.models.pose import LiftingGenerator, PoseBasis
 from unpaired.models.puppet import SplitDecoder, SplitEncoder
-from unpaired.models.transforms import Affine, FlowTransform, MLPTransform, Shift
+from unpaired.models.transforms import (
+    Affine,
+    ConvResidual,
+    FlowTransform,
+    ImageWarp,
+    MLPTransform,
+    Shift,
+)
 from unpaired.models.translation import PatchCritic as TranslationPatchCritic
 from unpaired.models.translation import ResnetGenerator
 from unpaired.models.unet import UNetGenerator
@@ -97,6 +105,26 @@ def _flow_lrmf() -> tuple[Task, Any]:
     dist.private_loglik.fill_(0.0)  # c(A, B): fit by the private densities in real use
     batch = _sets()
     return AlignTask(FlowTransform(2, transforms=1, hidden=(8, 8)), dist), batch
+
+
+def _image_align(warp: bool) -> Builder:
+    """Image transforms on 4x4 digits-like images (D = 16): the warp with flow LRMF
+    (it has a log-determinant), the residual convolution with the RBF dual."""
+
+    def build() -> tuple[Task, Any]:
+        torch.manual_seed(0)
+        g = torch.Generator().manual_seed(0)
+        batch = {"a": torch.rand(16, 16, generator=g), "b": torch.rand(16, 16, generator=g)}
+        if warp:
+            dist = FlowLRMF(16, transforms=1, hidden=(8, 8))
+            dist.private_loglik.fill_(0.0)
+            t: Any = ImageWarp(4, knots=3, control=2, center=torch.full((16,), 0.5), scale=0.5)
+            return AlignTask(t, dist, eval_a=batch["a"], eval_b=batch["b"]), batch
+        t = ConvResidual(4, width=4, layers=2)
+        dual = DualAdversarialDistance(kernel="rbf")
+        return AlignTask(t, dual, eval_a=batch["a"], eval_b=batch["b"]), batch
+
+    return build
 
 
 def _scored() -> tuple[Task, Any]:
@@ -196,7 +224,7 @@ TRANSLATION_TASKS: dict[str, Builder] = {
 }
 
 
-def _metapose(stage: int) -> Builder:
+def _metapose(stage: int, *, lifter: bool = False) -> Builder:
     def build() -> tuple[Task, Any]:
         torch.manual_seed(0)
         pose = torch.randn(6, 17, 3)
@@ -207,7 +235,12 @@ def _metapose(stage: int) -> Builder:
         model = MetaPoseS2(hidden=8)
         for _ in range(stage + 1):
             model.add_stage()
-        return MetaPoseTask(model, stage, {k: v[:3] for k, v in batch.items()}), batch
+        mono_lifter = None
+        if lifter:  # the monocular lifter of the S1 inputs: the task exports the whole chain
+            basis = PoseBasis.fit(torch.randn(40, 17, 3), num_components=4)
+            mono_lifter = LiftingGenerator(basis, hidden=8, blocks=1)
+        val = {k: v[:3] for k, v in batch.items()}
+        return MetaPoseTask(model, stage, val, lifter=mono_lifter), batch
 
     return build
 
@@ -223,6 +256,8 @@ ALIGNMENT_TASKS: dict[str, Builder] = {
         ),
     ),
     "align-flow-lrmf": _flow_lrmf,
+    "align-image-warp-flow-lrmf": _image_align(warp=True),
+    "align-conv-residual-dual": _image_align(warp=False),
     "align-scored": _scored,
     "align-replicas": _replicas(known=False),
     "align-known-map-replicas": _replicas(known=True),
@@ -295,8 +330,9 @@ TRANSLATION_TASKS["cyclegan-guess-noise"] = _cyclegan(noise_std=0.1, guess_weigh
 MULTIVIEW_TASKS: dict[str, Builder] = {
     "metapose-s2-first-stage": _metapose(0),
     "metapose-s2-second-stage": _metapose(1),
+    "metapose-s2-with-lifter": _metapose(1, lifter=True),
 }
-#: Attribute manipulation (PuppetGAN and its Cycle-VAE baseline): no exports yet.
+#: Attribute manipulation (PuppetGAN and its Cycle-VAE baseline): guided exports.
 MANIPULATION_TASKS: dict[str, Builder] = {
     "puppetgan": _puppetgan(True),
     "puppetgan-no-attribute-cycle": _puppetgan(False),
@@ -420,7 +456,9 @@ def test_evaluate_gives_finite_floats_independent_of_the_global_rng(name: str) -
 #: Tasks whose networks a run keeps (``Task.exports``); every other task exports nothing.
 EXPORTING = {
     "align-mean", "align-mlp-dual", "align-adversarial", "align-wgan-gp", "align-flow-lrmf",
-    "align-scored", "classifier", *TRANSLATION_TASKS, "rift", "rift-no-honesty",
+    "align-scored", "align-image-warp-flow-lrmf", "align-conv-residual-dual", "classifier",
+    *TRANSLATION_TASKS, "rift", "rift-no-honesty", "stargan-v2", *MANIPULATION_TASKS,
+    "metapose-s2-with-lifter",
 }  # fmt: skip
 
 

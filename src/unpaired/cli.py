@@ -610,6 +610,14 @@ def predict_cmd(
     sequence_format: Annotated[
         str, typer.Option("--format", help="SfM input: auto, folder, tum or kitti.")
     ] = "auto",
+    guide: Annotated[
+        Path | None,
+        typer.Option(
+            "--guide",
+            help="Guided translators: one guide image for all inputs, or a folder paired "
+            "with the inputs by name (else by sorted order).",
+        ),
+    ] = None,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
     ] = True,
@@ -617,16 +625,23 @@ def predict_cmd(
     """Apply a trained model to your own files; write OUT whole or not at all.
 
     Pose lifters write OUT/poses.npy (T, 17, 3) and skeleton PNGs; image models PNGs of
-    the same names; alignment transforms OUT/aligned.npy; SfM models per-frame depth
-    (.npy and PNG) and OUT/trajectory.txt (TUM format). Bad input exits with code 2.
+    the same names (guided translators with --guide); alignment transforms
+    OUT/aligned.npy; SfM models per-frame depth (.npy and PNG) and OUT/trajectory.txt
+    (TUM format). Bad input exits with code 2.
     """
     from unpaired.engine.records import load
+    from unpaired.errors import DataError
     from unpaired.inference import predict_files
 
     loaded = load(run_dir, model)
+    kind = loaded.kinds[loaded.select(network)]
     options: dict[str, Any] = {"figures": figures}
-    if loaded.kinds[loaded.select(network)] == "sfm":
+    if kind == "sfm":
         options = {"sequence_format": sequence_format}
+    if guide is not None and kind != "guided":
+        raise DataError(f"--guide is for guided translators; this network is of kind '{kind}'")
+    if kind == "guided":
+        options = {"guide": guide}
     summary = predict_files(
         loaded,
         source,

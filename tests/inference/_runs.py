@@ -49,3 +49,90 @@ def image_run(out: Path) -> Path:
 
 def sfm_run(out: Path) -> Path:
     return train(out, {"sfm": sfm_task()})
+
+
+def guided_tasks() -> dict[str, tuple[Task, Any]]:
+    """Tiny guided translators: StarGAN v2, RIFT, MUNIT (3 channels) and PuppetGAN,
+    Cycle-VAE (1 channel), all on 16x16 images, with a batch each."""
+    from unpaired.distances import AdversarialDistance, MeanDistance, mlp_critic
+    from unpaired.models.guided import AdaINGenerator, StyleEncoder
+    from unpaired.models.munit import MUNITAutoencoder
+    from unpaired.models.puppet import SplitDecoder, SplitEncoder
+    from unpaired.models.translation import PatchCritic, ResnetGenerator
+    from unpaired.translation import MUNIT
+    from unpaired.translation.cyclevae import CycleVAE
+    from unpaired.translation.puppetgan import PuppetGAN
+    from unpaired.translation.rift import RIFT
+    from unpaired.translation.stargan import StarGANv2
+
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    rgb = {k: torch.rand(4, 3, 16, 16, generator=g) * 2 - 1 for k in "ab"}
+    grey = {k: torch.rand(4, 1, 16, 16, generator=g) * 2 - 1 for k in ("a", "b1", "b2", "b3")}
+
+    def lsgan(c: int = 3) -> AdversarialDistance:
+        return AdversarialDistance(PatchCritic(c, width=4, n_layers=2), loss="least-squares")
+
+    def gen() -> ResnetGenerator:
+        return ResnetGenerator(4, 4, width=4, n_blocks=1)
+
+    def munit_net() -> MUNITAutoencoder:
+        return MUNITAutoencoder(3, width=4, blocks=1, mlp_dim=8, style_dim=4)
+
+    def puppet_priors() -> list[AdversarialDistance]:
+        return [AdversarialDistance(mlp_critic(256, hidden=8), loss="least-squares") for _ in "ab"]
+
+    return {
+        "stargan": (
+            StarGANv2(
+                AdaINGenerator(3, 4, width=4, n_blocks=1), StyleEncoder(3, 4, width=4),
+                lsgan(), lsgan(),
+            ),
+            rgb,
+        ),
+        "rift": (RIFT(gen(), gen(), lsgan(), lsgan(), guess=0.0), rgb),
+        "munit": (MUNIT(munit_net(), munit_net(), MeanDistance(), MeanDistance()), rgb),
+        "puppet": (
+            PuppetGAN(
+                SplitEncoder(size=16, attr_dim=4, rest_dim=4, width=4),
+                *(SplitDecoder(4, 4, size=16, width=4) for _ in "ab"), *puppet_priors(),
+            ),
+            grey,
+        ),
+        "cyclevae": (
+            CycleVAE(
+                SplitEncoder(size=16, attr_dim=4, rest_dim=8, width=4),
+                *(SplitDecoder(4, 4, size=16, width=4) for _ in "ab"),
+            ),
+            grey,
+        ),
+    }  # fmt: skip
+
+
+def guided_run(out: Path) -> Path:
+    return train(out, guided_tasks())
+
+
+def multiview_run(out: Path) -> Path:
+    """A monocular lifter and two MetaPose S2 stages trained on it (the recipe's layout:
+    one fit per stage, each exporting the lifter and the stages so far)."""
+    from unpaired.data.synthetic.skeletons import sample_poses
+    from unpaired.multiview.data import lift_views, make_views, views_state
+    from unpaired.multiview.metapose import MetaPoseS2, MetaPoseTask
+    from unpaired.multiview.rigs import Noise2D, RigDistribution
+
+    lifter_task, lifter_batch = lifting_task(prior="mmd")
+    train(out, {"lifter": (lifter_task, lifter_batch)})
+    lifter = lifter_task.generator.eval()
+    g = torch.Generator().manual_seed(0)
+    views = make_views(sample_poses(12, generator=g), RigDistribution(), Noise2D(), generator=g)
+    x2d, target = views.box_2d("noisy", 3)
+    mono = lift_views(lifter, views.pixels("noisy")[:, :3], views.rig.principal[:, :3])
+    batch = {**views_state(mono, x2d.float()), "target": target.float()}
+    model = MetaPoseS2(hidden=8)
+    for stage in range(2):  # a task per stage, made when its turn comes (it freezes the rest)
+        torch.manual_seed(stage)
+        model.add_stage()
+        task = MetaPoseTask(model, stage, batch, lifter=lifter)
+        train(out, {f"s2-stage{stage}": (task, batch)})
+    return out

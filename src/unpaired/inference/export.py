@@ -13,6 +13,11 @@ kind           input                                output
 ``transform``  samples (B, D), original units       T(samples) (B, D), original units
 ``sfm``        egomotion input (B, 10, H, W)        log depth (B, 1, H, W), motion (B, 6)
                (:func:`~unpaired.data.flow.egomotion_inputs`: needs the flow, so OpenCV)
+``guided``     two inputs: images (B, C, H, W) and  images in [0, 1]
+               guides (B, C', H', W'), in [0, 1]
+``multiview``  keypoints (B, C, J, 2) of C views,   3D pose (B, J, 3), metres, view 0's
+               pixels                               orientation (TorchScript; ONNX has no
+                                                    SVD, which S1's Procrustes needs)
 =============  ===================================  ========================================
 
 A TorchScript file loads with ``torch.jit.load`` alone (no ``unpaired`` import); an ONNX
@@ -74,6 +79,13 @@ class _Transform(nn.Module):
         return self.net((x - self.center) / self.scale) * self.scale + self.center
 
 
+class _Guided(_Image):
+    def forward(self, images: torch.Tensor, guides: torch.Tensor) -> torch.Tensor:
+        span = self.hi - self.lo
+        out = self.net(images * span + self.lo, guides * span + self.lo)
+        return ((out - self.lo) / span).clamp(0.0, 1.0)
+
+
 class _SfM(nn.Module):
     def __init__(self, net: nn.Module) -> None:
         super().__init__()
@@ -101,6 +113,10 @@ def exportable(model: LoadedModel, key: str) -> nn.Module:
         wrapped = _Transform(net, center, float(meta.get("scale", 1.0)))
     elif kind == "sfm":
         wrapped = _SfM(net)
+    elif kind == "guided":
+        wrapped = _Guided(net, lo, hi)
+    elif kind == "multiview":
+        wrapped = _Pose(net)
     else:
         raise DataError(
             f"network '{key}' of model '{model.name}' has kind '{kind}', not exportable"
@@ -120,8 +136,11 @@ def _transform_dim(net: nn.Module, meta: dict[str, Any]) -> int:
     return int(first.shape[-1])
 
 
-def example_input(model: LoadedModel, key: str, batch: int = 2) -> torch.Tensor:
-    """A batch the exported network accepts (the shape is what the export records)."""
+def example_input(
+    model: LoadedModel, key: str, batch: int = 2
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """A batch the exported network accepts (the shape is what the export records); a
+    guided translator takes a pair (images, guides)."""
     kind, meta, net = model.kinds[key], model.meta[key], model.networks[key]
     g = torch.Generator().manual_seed(0)
     if kind == "pose":
@@ -138,10 +157,23 @@ def example_input(model: LoadedModel, key: str, batch: int = 2) -> torch.Tensor:
         return torch.randn(batch, _transform_dim(net, meta), generator=g)
     if kind == "sfm":
         return torch.rand(batch, 10, int(meta["height"]), int(meta["width"]), generator=g)
+    if kind == "multiview":
+        j, c = int(meta.get("joints") or 17), int(meta.get("views") or 2)
+        return 500.0 + 80.0 * torch.randn(batch, c, j, 2, generator=g)
+    if kind == "guided":
+        h, w = (int(v) for v in meta.get("size") or (16, 16))
+        c, cg = int(meta.get("channels") or 3), int(meta.get("guide_channels") or 3)
+        return torch.rand(batch, c, h, w, generator=g), torch.rand(batch, cg, h, w, generator=g)
     raise DataError(f"network '{key}' has kind '{kind}', not exportable")
 
 
-def _describe(model: LoadedModel, key: str, example: torch.Tensor) -> dict[str, Any]:
+def _shapes(example: torch.Tensor | tuple[torch.Tensor, ...]) -> list:
+    if isinstance(example, tuple):
+        return [list(x.shape) for x in example]
+    return list(example.shape)
+
+
+def _describe(model: LoadedModel, key: str, example: Any) -> dict[str, Any]:
     meta = {
         k: (v.tolist() if isinstance(v, torch.Tensor) else v) for k, v in model.meta[key].items()
     }
@@ -149,7 +181,7 @@ def _describe(model: LoadedModel, key: str, example: torch.Tensor) -> dict[str, 
         "model": model.name,
         "network": key,
         "kind": model.kinds[key],
-        "example_input_shape": list(example.shape),
+        "example_input_shape": _shapes(example),
         "meta": meta,
     }
 
@@ -175,12 +207,10 @@ def export_model(
     description = json.dumps(_describe(model, key, example))
     try:
         if format == "torchscript":
-            with warnings.catch_warnings(), torch.no_grad():
-                warnings.simplefilter("ignore")  # tracer and jit deprecation warnings
-                traced = torch.jit.trace(module, example, check_trace=False)
-                torch.jit.save(traced, str(tmp), _extra_files={"meta.json": description})
+            traced = _trace(module, example, model, key)
+            torch.jit.save(traced, str(tmp), _extra_files={"meta.json": description})
         else:
-            _onnx(module, example, tmp, description)
+            _onnx(module, example, tmp, description, model, key)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -188,7 +218,30 @@ def export_model(
     return path
 
 
-def _onnx(module: nn.Module, example: torch.Tensor, path: Path, description: str) -> None:
+def _trace(module: nn.Module, example: Any, model: LoadedModel, key: str) -> Any:
+    """``torch.jit.trace`` of ``module``, or one error saying why the network cannot be."""
+    inputs = "two inputs (images, guides)" if isinstance(example, tuple) else "its input"
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # tracer and jit deprecation warnings
+            return torch.jit.trace(module, example, check_trace=False)
+    except Exception as e:  # the tracer raises many types
+        first = (str(e).strip().splitlines() or [""])[0]
+        raise DataError(
+            f"network '{key}' of model '{model.name}' ({type(model.networks[key]).__name__}) "
+            f"cannot be traced with {inputs}: {type(e).__name__}: {first}"
+        ) from None
+
+
+def _onnx(
+    module: nn.Module, example: Any, path: Path, description: str, model: LoadedModel, key: str
+) -> None:
+    if model.kinds[key] == "multiview":
+        raise DataError(
+            f"network '{key}' of model '{model.name}' (multiview) cannot be exported to ONNX: "
+            "MetaPose's S1 aligns the views by Procrustes, an SVD (aten::linalg_svd), which "
+            "ONNX has no operator for; use --format torchscript"
+        )
     try:
         import onnx
     except ImportError:
@@ -196,18 +249,27 @@ def _onnx(module: nn.Module, example: torch.Tensor, path: Path, description: str
             "--format onnx needs the onnx and onnxscript packages: pip install 'unpaired[onnx]'"
         ) from None
     outputs = ["log_depth", "motion"] if isinstance(module, _SfM) else ["output"]
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        traced = torch.jit.trace(module, example, check_trace=False)
-        torch.onnx.export(
-            traced,
-            (example,),
-            str(path),
-            input_names=["input"],
-            output_names=outputs,
-            dynamic_axes={name: {0: "batch"} for name in ["input", *outputs]},
-            dynamo=False,
-        )
+    args = example if isinstance(example, tuple) else (example,)
+    inputs = ["input", "guide"] if isinstance(example, tuple) else ["input"]
+    traced = _trace(module, example, model, key)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                traced,
+                args,
+                str(path),
+                input_names=inputs,
+                output_names=outputs,
+                dynamic_axes={name: {0: "batch"} for name in [*inputs, *outputs]},
+                dynamo=False,
+            )
+    except Exception as e:  # unsupported operators raise several types
+        first = (str(e).strip().splitlines() or [""])[0]
+        raise DataError(
+            f"network '{key}' of model '{model.name}' ({model.kinds[key]}) cannot be "
+            f"exported to ONNX: {type(e).__name__}: {first} (--format torchscript can)"
+        ) from None
     proto = onnx.load(str(path))
     entry = proto.metadata_props.add()
     entry.key, entry.value = "unpaired", description

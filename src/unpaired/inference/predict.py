@@ -16,6 +16,13 @@ kind           input                                  output (in ``out``)
 ``transform``  samples (N, D): .npy/.npz/.csv         ``aligned.npy``
 ``sfm``        frames (folder, TUM or KITTI           ``depth/*.npy``, ``depth/*.png``,
                sequence; :mod:`.sfm`)                 ``trajectory.txt`` (TUM format)
+``guided``     an image folder or one image, and      PNGs of the same names
+               ``guide``: one image or a folder
+               (paired by name or sorted order;
+               :mod:`.guided`)
+``multiview``  keypoints (T, C, 17, 2) of C views:    ``poses.npy`` (T, 17, 3) metres,
+               .npy/.npz (+ confidences;              root-relative, view 0's camera
+               :mod:`.multiview`)                     orientation
 =============  =====================================  ======================================
 """
 
@@ -256,6 +263,18 @@ def _predict_sfm(model: LoadedModel, key: str, source: Path, out: Path, **kw: An
     return predict_sequence(model, key, source, out, **kw)
 
 
+def _predict_guided(model: LoadedModel, key: str, source: Path, out: Path, **kw: Any) -> dict:
+    from unpaired.inference.guided import predict_guided
+
+    return predict_guided(model, key, source, out, **kw)
+
+
+def _predict_multiview(model: LoadedModel, key: str, source: Path, out: Path, **kw: Any) -> dict:
+    from unpaired.inference.multiview import predict_multiview
+
+    return predict_multiview(model, key, source, out, **kw)
+
+
 #: kind -> predictor ``(model, network key, input, out, **options) -> summary``.
 PREDICTORS: dict[str, Predictor] = {
     "pose": _predict_pose,
@@ -263,6 +282,8 @@ PREDICTORS: dict[str, Predictor] = {
     "classifier": _predict_classes,
     "transform": _predict_transform,
     "sfm": _predict_sfm,
+    "guided": _predict_guided,
+    "multiview": _predict_multiview,
 }
 
 
@@ -280,7 +301,7 @@ def predict_files(
     """Apply network ``network`` (default: the first) of ``model`` to the file or folder
     ``source``, writing ``out`` whole or not at all; returns a summary (counts, files).
     ``options`` go to the kind's predictor (``figures`` for poses; ``sequence_format``,
-    ``intrinsics`` for SfM)."""
+    ``intrinsics`` for SfM; ``guide``, an image or folder, for guided translators)."""
     key = model.select(network)
     kind = model.kinds[key]
     if kind not in PREDICTORS:

@@ -21,7 +21,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from unpaired.models.record import recordable
 
+
+@recordable
 class StyleEncoder(nn.Module):
     """Images (N, channels, H, W) -> style codes (N, style_dim) of domain ``d`` (an int)."""
 
@@ -35,6 +38,7 @@ class StyleEncoder(nn.Module):
         n_down: int = 3,
     ) -> None:
         super().__init__()
+        self.channels = channels
         layers: list[nn.Module] = []
         c = channels
         for i in range(n_down):
@@ -61,6 +65,7 @@ class _AdaINBlock(nn.Module):
         return x + (1 + g2) * self.norm(self.conv2(h)) + b2
 
 
+@recordable
 class AdaINGenerator(nn.Module):
     """(N, channels, H, W) content images and (N, style_dim) styles -> (N, channels, H, W)."""
 
@@ -74,6 +79,7 @@ class AdaINGenerator(nn.Module):
         n_blocks: int = 2,
     ) -> None:
         super().__init__()
+        self.channels = channels
         enc: list[nn.Module] = [
             nn.Conv2d(channels, width, 7, 1, 3),
             nn.InstanceNorm2d(width),

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 
 from unpaired._checks import check_shape
+from unpaired.models.record import recordable
 
 
 def _stages(size: int) -> int:
@@ -35,6 +36,7 @@ def _stages(size: int) -> int:
     return k
 
 
+@recordable
 class SplitEncoder(nn.Module):
     """(B, C, S, S) -> (e_attr (B, attr_dim), e_rest (B, rest_dim)); see the module doc."""
 
@@ -67,6 +69,7 @@ class SplitEncoder(nn.Module):
         return e[:, : self.attr_dim], e[:, self.attr_dim :]
 
 
+@recordable
 class SplitDecoder(nn.Module):
     """``G(e_attr (B, attr_dim), e_rest (B, rest_dim))`` -> (B, C, S, S) in [-1, 1]."""
 

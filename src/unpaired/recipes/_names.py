@@ -225,14 +225,14 @@ IMAGE_PRIORS: dict[str, str] = {
     "mmd": "mmd",
 }
 
-#: The SfM depth and motion priors (``sfm-scenes``' ``depth_prior``/``motion_prior``):
-#: every table name that compares two sample sets as ``d(a, b)`` (all but flow LRMF, which
-#: needs T's log-determinant and private densities), and, as aliases, the class names the
-#: recipe accepted before this table existed (with those classes' default options).
+#: The SfM depth and motion priors (``sfm-*``' ``depth_prior``/``motion_prior``): every table
+#: name that compares sample sets as ``d(a, b)`` (not flow LRMF: it needs T's log-determinant),
+#: and, as aliases, the class names the recipe accepted before this table (their defaults).
 _ClassNames = Literal["Coral", "DualAdversarialDistance", "EMD", "Energy", "GaussianLRMF"]
 SfMPriorName = Literal[
     PriorDistanceName, _ClassNames, "MMD", "MeanDistance", "Sinkhorn", "SlicedWasserstein"
 ]
+SequenceFormatName = Literal["tum", "kitti", "vkitti"]  # sfm-sequence's data.format
 SFM_PRIORS: dict[str, str] = {
     **{n: n for n, spec in DISTANCES.items() if not spec.features},
     "Coral": "coral",
@@ -271,16 +271,16 @@ def family_distance(
 
 TransformName = Literal["shift", "affine", "mlp", "flow"]
 TRANSFORMS: tuple[str, ...] = get_args(TransformName)
+ImageTransformName = Literal["affine", "warp", "conv"]  # T of flattened images (align-digits)
+IMAGE_TRANSFORMS: tuple[str, ...] = get_args(ImageTransformName)
 
 
 def make_transform(name: str, dim: int, *, hidden: int = 64, flow_transforms: int = 3) -> Transform:
     """The transformation family ``name`` for D = ``dim`` features, at the identity."""
     if name not in TRANSFORMS:
         raise _unknown("transform", name, TRANSFORMS)
-    if name == "shift":
-        return Shift(dim)
-    if name == "affine":
-        return Affine(dim)
+    if name in ("shift", "affine"):
+        return Shift(dim) if name == "shift" else Affine(dim)
     if name == "mlp":
         return MLPTransform(dim, hidden=hidden)
     return FlowTransform(dim, transforms=flow_transforms, hidden=(hidden, hidden))

@@ -87,4 +87,4 @@ def classifier_table(final: dict[str, float]) -> Table:
         *[_r(100 * final.get(f"eval/acc_{f}", math.nan)) for f in FACTORS],
         _r(100 * final.get("eval/acc_min", math.nan)),
     ]
-    return Table("Measuring classifiers f_k (goal >= 99%)", cols, [row])
+    return Table("Measuring classifiers f_k: held-out clean accuracy (%), goal >= 99", cols, [row])

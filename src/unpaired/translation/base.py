@@ -123,3 +123,27 @@ def image_export(generator: nn.Module, channels: int | None = None) -> Export:
     ``return {"a2b": image_export(self.g_ab), "b2a": image_export(self.g_ba)}``."""
     c = channels if channels is not None else getattr(generator, "in_channels", None)
     return Export(generator, "image", {"channels": c, "range": (-1.0, 1.0)})
+
+
+def guided_export(
+    network: nn.Module,
+    channels: int,
+    guide_channels: int | None = None,
+    *,
+    size: tuple[int, int] | None = None,
+    guide_like_input: bool = False,
+) -> Export:
+    """A guided translator network ``(x, guide) -> y`` (images in [-1, 1], one guide per
+    input) as an :class:`~unpaired.models.record.Export` of kind ``"guided"``:
+    ``channels`` of the input, ``guide_channels`` of the guide (default: the same),
+    ``size`` (H, W) when the network takes only one size, ``guide_like_input`` when the
+    guide must have the input's height and width (a spatial guide embedding)."""
+    meta: dict = {
+        "channels": int(channels),
+        "guide_channels": int(guide_channels if guide_channels is not None else channels),
+        "range": (-1.0, 1.0),
+        "guide_like_input": bool(guide_like_input),
+    }
+    if size is not None:
+        meta["size"] = (int(size[0]), int(size[1]))
+    return Export(network, "guided", meta)

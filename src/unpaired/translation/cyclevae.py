@@ -37,8 +37,9 @@ from torch import nn
 from unpaired._checks import check_shape
 from unpaired.engine.task import Task
 from unpaired.models.puppet import SplitDecoder, SplitEncoder
+from unpaired.models.record import Export
 from unpaired.translation.base import Direction, check_direction, check_guide
-from unpaired.translation.puppetgan import check_triplet_batch, pixel_loss
+from unpaired.translation.puppetgan import check_triplet_batch, pixel_loss, split_exports
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,13 @@ class CycleVAE(Task):
         check_guide(guide, x)
         dec = self.decoder_b if direction == "a2b" else self.decoder_a
         return dec(self.encode(x if guide is None else guide)[0], self.encode(x)[1])
+
+    def exports(self) -> dict[str, Export]:
+        """``"manipulate"``: :meth:`manipulate` ``(a, reference) -> G_A(E_attr(reference),
+        mu(a))``, and ``"a2b"`` through ``G_B`` (kind ``"guided"``)."""
+        return split_exports(
+            self.encoder, self.decoder_a, self.decoder_b, rest_dim=self.decoder_a.rest_dim
+        )
 
     def generator_losses(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         a, b1, b2, b3 = check_triplet_batch(batch)

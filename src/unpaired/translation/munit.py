@@ -47,9 +47,9 @@ from unpaired.distances import Distance
 from unpaired.engine.task import Task
 from unpaired.models.munit import MUNITAutoencoder
 from unpaired.models.record import Export, recordable
-from unpaired.translation.base import Direction, check_direction, image_export
+from unpaired.translation.base import Direction, check_direction, guided_export, image_export
 
-__all__ = ["MUNIT", "MUNITTranslator"]
+__all__ = ["MUNIT", "GuidedMUNIT", "MUNITTranslator"]
 
 
 class MUNIT(Task):
@@ -139,10 +139,15 @@ class MUNIT(Task):
         return target.decode(content, style)
 
     def exports(self) -> dict[str, Export]:
-        """Both directions as :class:`MUNITTranslator` networks (kind ``"image"``, [-1, 1])."""
+        """Both directions as :class:`MUNITTranslator` networks (kind ``"image"``, [-1, 1],
+        styles from the prior) and as :class:`GuidedMUNIT` (``"a2b-guided"``,
+        ``"b2a-guided"``, kind ``"guided"``: the style of a guide of the target domain)."""
+        a, b = self.gen_a, self.gen_b
         return {
-            "a2b": image_export(MUNITTranslator(self.gen_a, self.gen_b), self.gen_a.channels),
-            "b2a": image_export(MUNITTranslator(self.gen_b, self.gen_a), self.gen_b.channels),
+            "a2b": image_export(MUNITTranslator(a, b), a.channels),
+            "b2a": image_export(MUNITTranslator(b, a), b.channels),
+            "a2b-guided": guided_export(GuidedMUNIT(a, b), a.channels, b.channels),
+            "b2a-guided": guided_export(GuidedMUNIT(b, a), b.channels, a.channels),
         }
 
     # ---------------------------------------------------------------------- losses
@@ -227,3 +232,17 @@ class MUNITTranslator(nn.Module):
             x.shape[0], self.target.style_dim, generator=g, dtype=x.dtype, device=x.device
         )
         return self.target.decode(self.source.content(x), style)
+
+
+@recordable
+class GuidedMUNIT(nn.Module):
+    """One direction of a MUNIT guided by an image of the target domain:
+    ``(x, guide) -> target.decode(source.content(x), target.style(guide))``
+    (:meth:`MUNIT.translate` with a guide)."""
+
+    def __init__(self, source: MUNITAutoencoder, target: MUNITAutoencoder) -> None:
+        super().__init__()
+        self.source, self.target = source, target
+
+    def forward(self, x: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
+        return self.target.decode(self.source.content(x), self.target.style(guide))

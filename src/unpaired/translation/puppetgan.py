@@ -57,7 +57,8 @@ from unpaired.data.synthetic.font_digits import Ranges, TripletSource
 from unpaired.distances.base import Distance
 from unpaired.engine.task import Task
 from unpaired.models.puppet import SplitDecoder, SplitEncoder
-from unpaired.translation.base import Direction, check_direction, check_guide
+from unpaired.models.record import Export, recordable
+from unpaired.translation.base import Direction, check_direction, check_guide, guided_export
 
 _KEYS = ("a", "b1", "b2", "b3")
 PIXEL_LOSSES = ("l1", "l2")
@@ -178,6 +179,12 @@ class PuppetGAN(Task):
         check_guide(guide, x)
         return self.combine("b" if direction == "a2b" else "a", x if guide is None else guide, x)
 
+    def exports(self) -> dict[str, Export]:
+        """``"manipulate"``: :meth:`manipulate` ``(a, reference) -> C_A(reference, a)``
+        (a real image with the AoI of a synthetic reference) and ``"a2b"``: ``(x, guide)
+        -> C_B(guide, x)``, both :class:`SplitManipulator` of kind ``"guided"``."""
+        return split_exports(self.encoder, self.decoder_a, self.decoder_b)
+
     # --- losses ---------------------------------------------------------------------
     def _noisy(self, x: torch.Tensor) -> torch.Tensor:
         if not self.training or self.noise == 0:
@@ -271,3 +278,41 @@ class PuppetGAN(Task):
             "reconstruction_a": float(F.l1_loss(self.combine("a", a, a), a)),
             "disentanglement": float(F.l1_loss(self.combine("b", b1, b2), b3)),
         }
+
+
+@recordable
+class SplitManipulator(nn.Module):
+    """``(x, guide) -> decoder(E_attr(guide), E_rest(x))``: the attribute of ``guide`` on
+    the rest of ``x`` (PuppetGAN's ``C_K(guide, x)``). ``rest_dim``: keep only the first
+    ``rest_dim`` entries of the rest (Cycle-VAE's mean ``mu``; None: all)."""
+
+    def __init__(
+        self, encoder: SplitEncoder, decoder: SplitDecoder, *, rest_dim: int | None = None
+    ) -> None:
+        super().__init__()
+        self.encoder, self.decoder, self.rest_dim = encoder, decoder, rest_dim
+
+    def forward(self, x: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
+        attr, _ = self.encoder(guide)
+        _, rest = self.encoder(x)
+        if self.rest_dim is not None:
+            rest = rest[:, : self.rest_dim]
+        return self.decoder(attr, rest)
+
+
+def split_exports(
+    encoder: SplitEncoder,
+    decoder_a: SplitDecoder,
+    decoder_b: SplitDecoder,
+    *,
+    rest_dim: int | None = None,
+) -> dict[str, Export]:
+    """PuppetGAN's and Cycle-VAE's exports (``"manipulate"`` through the real decoder,
+    ``"a2b"`` through the synthetic one), images of the encoder's size and channels."""
+    size = (encoder.size, encoder.size)
+
+    def one(decoder: SplitDecoder) -> Export:
+        net = SplitManipulator(encoder, decoder, rest_dim=rest_dim)
+        return guided_export(net, encoder.channels, size=size)
+
+    return {"manipulate": one(decoder_a), "a2b": one(decoder_b)}

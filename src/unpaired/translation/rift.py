@@ -66,7 +66,13 @@ from unpaired._checks import check_shape
 from unpaired.distances import Distance
 from unpaired.engine.task import Task
 from unpaired.models.record import Export, recordable
-from unpaired.translation.base import Direction, check_direction, check_guide, image_export
+from unpaired.translation.base import (
+    Direction,
+    check_direction,
+    check_guide,
+    guided_export,
+    image_export,
+)
 from unpaired.translation.honesty import guess_loss
 
 
@@ -150,13 +156,19 @@ class RIFT(Task):
         return self._run(x, s, direction, noisy=False)
 
     def exports(self) -> dict[str, Export]:
-        """Both directions, unguided (:class:`UnguidedRIFT`: a zero embedding, as
-        :meth:`translate` without a guide), kind ``"image"`` in [-1, 1]. Guided
-        prediction (an example of the target domain per input) has no predict kind yet."""
-        return {
+        """Both directions unguided (:class:`UnguidedRIFT`: a zero embedding, as
+        :meth:`translate` without a guide; kind ``"image"``) and guided
+        (:class:`GuidedRIFT`: ``"a2b-guided"``, ``"b2a-guided"``, kind ``"guided"``: an
+        example of the target domain per input, of the input's size), all in [-1, 1]."""
+        out = {
             d: image_export(UnguidedRIFT(g), int(getattr(g, "in_channels", 1)) - 1)
             for d, g in self.g.items()
         }
+        for d, g in self.g.items():
+            other = self.g["b2a" if d == "a2b" else "a2b"]
+            c = int(getattr(g, "in_channels", 1)) - 1
+            out[f"{d}-guided"] = guided_export(GuidedRIFT(g, other), c, guide_like_input=True)
+        return out
 
     # -- training ----------------------------------------------------------------------
     def _forward(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -231,3 +243,19 @@ class UnguidedRIFT(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.generator(torch.cat([x, torch.zeros_like(x[:, :1])], 1))[:, :-1]
+
+
+@recordable
+class GuidedRIFT(nn.Module):
+    """One direction of a RIFT guided by an example of its target domain:
+    ``(x, guide) -> generator(x (+) s(guide))[:, :C]`` with ``s(guide) =
+    embedder(guide (+) 0)[:, -1:]`` (``embedder``: the generator *from* the target domain),
+    :meth:`RIFT.translate` with a guide (noise-free). ``guide`` has the input's size."""
+
+    def __init__(self, generator: nn.Module, embedder: nn.Module) -> None:
+        super().__init__()
+        self.generator, self.embedder = generator, embedder
+
+    def forward(self, x: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
+        s = self.embedder(torch.cat([guide, torch.zeros_like(guide[:, :1])], 1))[:, -1:]
+        return self.generator(torch.cat([x, s], 1))[:, :-1]

@@ -34,7 +34,8 @@ from torch import nn
 from unpaired._checks import check_shape
 from unpaired.distances import Distance
 from unpaired.engine.task import Task
-from unpaired.translation.base import Direction, check_direction, check_guide
+from unpaired.models.record import Export, recordable
+from unpaired.translation.base import Direction, check_direction, check_guide, guided_export
 
 
 class StarGANv2(Task):
@@ -67,6 +68,15 @@ class StarGANv2(Task):
             raise ValueError("StarGANv2.translate needs a guide (reference-guided only)")
         check_guide(guide, x)
         return self.generator(x, self.style_encoder(guide, 1 if direction == "a2b" else 0))
+
+    def exports(self) -> dict[str, Export]:
+        """Both directions as :class:`StarGANTranslator` networks ``(x, guide) -> y``
+        (kind ``"guided"``, [-1, 1]; the guide is an image of the target domain)."""
+        c = int(getattr(self.generator, "channels", 3))
+        return {
+            d: guided_export(StarGANTranslator(self.generator, self.style_encoder, target=t), c)
+            for d, t in (("a2b", 1), ("b2a", 0))
+        }
 
     def _side(self, x, y, d_src: int, d_tgt: int, prior: Distance, name: str) -> dict:
         s1 = self.style_encoder(y.roll(1, 0), d_tgt)
@@ -103,3 +113,17 @@ class StarGANv2(Task):
             "critic_a": self.prior_a.critic_loss(fake_a, a),
             "critic_b": self.prior_b.critic_loss(fake_b, b),
         }
+
+
+@recordable
+class StarGANTranslator(nn.Module):
+    """One direction of a :class:`StarGANv2` as a network ``(x, guide) -> G(x, E(guide,
+    target))`` (``target``: the domain index of the guide, 1 for B, 0 for A), what
+    :meth:`StarGANv2.translate` computes."""
+
+    def __init__(self, generator: nn.Module, style_encoder: nn.Module, *, target: int) -> None:
+        super().__init__()
+        self.generator, self.style_encoder, self.target = generator, style_encoder, int(target)
+
+    def forward(self, x: torch.Tensor, guide: torch.Tensor) -> torch.Tensor:
+        return self.generator(x, self.style_encoder(guide, self.target))
