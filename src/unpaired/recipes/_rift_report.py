@@ -23,6 +23,8 @@ LABELS = {
     "rift-no-honesty": "RIFT without honesty",
     "stargan": "StarGAN v2-style",
     "munit": "MUNIT",
+    "cyclegan": "CycleGAN (no guide)",
+    "oracle": "oracle (ground truth, read by f_k)",
     "rand": "RAND (random target image)",
     "chance": "chance (uniform random levels)",
 }
