@@ -224,10 +224,12 @@ class Table:
         return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
 
     def headers(self) -> list[str]:
-        """The column names as the reports print them: each with its unit (:func:`header`)."""
+        """The column names as the reports print them: each column of numbers with its unit
+        (:func:`header`); a column of text (``model``, a verdict's ``goal``: ``<= 0.5``)
+        as it is named."""
         columns = list(zip(*self.rows, strict=True)) if self.rows else [()] * len(self.columns)
-        return [  # the title's unit only for columns of numbers: not for "model"
-            header(c, self.title if any(_is_number(v) for v in values) else "")
+        return [
+            header(c, self.title) if any(_is_number(v) for v in values) else c
             for c, values in zip(self.columns, columns, strict=True)
         ]
 
