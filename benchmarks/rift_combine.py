@@ -21,7 +21,17 @@ from unpaired.metrics.guided import Record, summarize
 from unpaired.recipes._rift_report import classifier_table, factor_table, method_table
 
 OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "rift_shapes.json"
-ORDER = ("rift", "rift-no-capacity", "rift-no-honesty", "stargan", "munit", "rand", "chance")
+ORDER = (
+    "rift",
+    "rift-no-capacity",
+    "rift-no-honesty",
+    "stargan",
+    "munit",
+    "cyclegan",
+    "rand",
+    "chance",
+    "oracle",
+)
 
 
 def main() -> None:

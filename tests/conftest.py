@@ -39,3 +39,21 @@ def shared_data() -> Path:
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _every_run_table_says_its_units(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every recipe run in the tests fails when one of its report's tables has a column
+    of numbers whose unit nothing states (``unpaired.report.missing_units``; add the
+    column's name to ``unpaired.report.UNITS``, or write its unit into the name)."""
+    from unpaired.recipes import runner
+    from unpaired.report import missing_units
+
+    write = runner.write_report
+
+    def checked(out, name, report, data, claims):
+        missing = {t.title: m for t in report.tables if (m := missing_units(t))}
+        assert missing == {}, f"{name}: columns of numbers without a unit: {missing}"
+        return write(out, name, report, data, claims)
+
+    monkeypatch.setattr(runner, "write_report", checked)

@@ -54,6 +54,7 @@ from unpaired.models.autoencoder import Autoencoder
 from unpaired.models.guided import AdaINGenerator, StyleEncoder
 from unpaired.models.images import ImageClassifier, PatchCritic
 from unpaired.models.munit import MUNITAutoencoder
+from unpaired.models.pose import LiftingGenerator, PoseBasis
 from unpaired.models.puppet import SplitDecoder, SplitEncoder
 from unpaired.models.transforms import (
     Affine,
@@ -223,7 +224,7 @@ TRANSLATION_TASKS: dict[str, Builder] = {
 }
 
 
-def _metapose(stage: int) -> Builder:
+def _metapose(stage: int, *, lifter: bool = False) -> Builder:
     def build() -> tuple[Task, Any]:
         torch.manual_seed(0)
         pose = torch.randn(6, 17, 3)
@@ -234,7 +235,12 @@ def _metapose(stage: int) -> Builder:
         model = MetaPoseS2(hidden=8)
         for _ in range(stage + 1):
             model.add_stage()
-        return MetaPoseTask(model, stage, {k: v[:3] for k, v in batch.items()}), batch
+        mono_lifter = None
+        if lifter:  # the monocular lifter of the S1 inputs: the task exports the whole chain
+            basis = PoseBasis.fit(torch.randn(40, 17, 3), num_components=4)
+            mono_lifter = LiftingGenerator(basis, hidden=8, blocks=1)
+        val = {k: v[:3] for k, v in batch.items()}
+        return MetaPoseTask(model, stage, val, lifter=mono_lifter), batch
 
     return build
 
@@ -324,6 +330,7 @@ TRANSLATION_TASKS["cyclegan-guess-noise"] = _cyclegan(noise_std=0.1, guess_weigh
 MULTIVIEW_TASKS: dict[str, Builder] = {
     "metapose-s2-first-stage": _metapose(0),
     "metapose-s2-second-stage": _metapose(1),
+    "metapose-s2-with-lifter": _metapose(1, lifter=True),
 }
 #: Attribute manipulation (PuppetGAN and its Cycle-VAE baseline): guided exports.
 MANIPULATION_TASKS: dict[str, Builder] = {
@@ -451,6 +458,7 @@ EXPORTING = {
     "align-mean", "align-mlp-dual", "align-adversarial", "align-wgan-gp", "align-flow-lrmf",
     "align-scored", "align-image-warp-flow-lrmf", "align-conv-residual-dual", "classifier",
     *TRANSLATION_TASKS, "rift", "rift-no-honesty", "stargan-v2", *MANIPULATION_TASKS,
+    "metapose-s2-with-lifter",
 }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,11 +26,14 @@ __all__ = [
     "fmt",
     "fmt3",
     "format_column",
+    "header",
     "html_body",
     "html_page",
     "markdown",
+    "missing_units",
     "plot_curves",
     "table_section",
+    "unit_of",
     "write_json",
 ]
 
@@ -69,6 +73,137 @@ def fmt3(value: Any) -> str:
     return f"{value:.3g}"
 
 
+#: Words that name a unit inside a column's or a title's ``(...)`` / ``[...]`` (one of
+#: its comma- or semicolon-separated parts), the explicit "no unit" words included.
+UNIT_WORDS = frozenset(
+    (
+        *("mm", "m", "px", "rad", "deg", "%", "nats", "s", "dB", "steps", "fraction", "ratio"),
+        *("unitless", "per step", "own units", "data units", "per mu^2", "RMS / spread"),
+        *("L2 norm", "L2 norm / fraction", "intensity"),
+    )
+)
+
+_L2 = "L2 norm"  # per-image L2 norms of images in [-1, 1] (SN, RH, cycle error)
+#: The unit of a table column by its name: (regular expression matched against the whole
+#: name, unit), the first match wins; unit ``""``: the name is a count of what it names
+#: (``steps``, ``views``). :func:`unit_of` says where else a unit may come from.
+UNITS: tuple[tuple[str, str], ...] = (
+    # counts and steps
+    (r"steps|views|classes|memory images|train images", ""),
+    (r"steps to .*|step of min", "steps"),
+    (r"train seconds.*|train time|s/sample \d+v", "s"),
+    # ratios, shares, unitless numbers
+    (
+        r".*accuracy.*|acc segm|IoU .*|Acc|bias rate|keep rate|(val|test) (bias|keep) rate",
+        "fraction",
+    ),
+    (r"class kept .*|leak rate|\d+ deg|delta\d|share >= .*", "fraction"),
+    (r"AIGN / .*|S2/S1|goal|BA time / S2 time|final / min|last / max|abs_rel.*", "ratio"),
+    (r"ate_scale", "ratio"),
+    (r"beta|SSIM|test SSIM|r_attr|r_rest|eigenvalues of J|final distance", "unitless"),
+    (r"(final |min )?(depth )?log_l1.*|log_rmse|(final )?log scale|log_scale", "unitless"),
+    (r"analytic rate|measured rate", "per step"),
+    # lengths, angles, images
+    (r"take mean|(torso-aligned|MPJPE|P-MPJPE|N-MPJPE) \(all\)", "mm"),
+    (r"[PN]MPJPE \d+v|S1|S2|S2 \(BA samples\)|BA random", "mm"),
+    (r"sq_rel|rmse|(final |min )trl err", "m"),
+    (r"trl_err|trl_mag|ate|ate_unscaled|ate5", "m"),  # sfm-sequence's metric names
+    (r"rot_err|trl_ang", "rad"),
+    (r"RH|SN\(.*\)|SN\(.*\) from .*|sn_[ab]_.*|cycle error.*|cycle_[ab]", _L2),
+    (r"hidden RMS|mean intensity shift|V_rest|final photometric", "intensity"),
+    (r"step \d+", "L2 norm / fraction"),  # cyclegan-maps' validation curve: RH / acc segm
+    # the toy problems: error = RMS / spread, distances in each distance's own units
+    (r"final error|min error|oscillation .*", "RMS / spread"),
+    (r"final distance .*|max \|\|grad\|\||\|\|grad\|\| at mu = .*|.* grad", "own units"),
+    (r"mu|at mu", "data units"),
+    (r"k in \|\|grad\|\| ~ .*", "per mu^2"),
+    # 3D Shapes: accuracies and discrepancies in %
+    (r"ACC .*|AVG|RD|paper (3DS ACC|RD|AVG .*)|.* S / C", "%"),
+)
+
+
+def _unit_group(text: str) -> str | None:
+    """The unit ``text`` states in a ``(...)`` or ``[...]`` group, the first one found."""
+    for group in re.findall(r"(?:^|\s)[(\[]([^()\[\]]*)[)\]]", text):
+        parts = [p.strip() for p in re.split(r"[,;]", group)]
+        if group.strip() in UNIT_WORDS:
+            return group.strip()
+        if unit := next((p for p in parts if p in UNIT_WORDS), None):
+            return unit
+    return None
+
+
+def unit_of(column: str, title: str = "") -> str | None:
+    """The unit of column ``column`` of a table titled ``title``: the one its own name
+    ends with (``trl err (m)``, ``PSNR [dB]``), else the one :data:`UNITS` gives its name,
+    else the first its table's title states (``torso-aligned error per style (mm)``);
+    ``None`` when none says. ``""``: the name is a count (``steps``).
+
+    Example:
+        >>> unit_of("trl err (m)"), unit_of("take mean"), unit_of("walk", "error (mm)")
+        ('m', 'mm', 'mm')
+        >>> unit_of("steps"), unit_of("walk") is None
+        ('', True)
+    """
+    last = re.search(r"[(\[][^()\[\]]*[)\]]\s*$", column)
+    if last and (own := _unit_group(last.group(0))):
+        return own
+    for pattern, unit in UNITS:
+        if re.fullmatch(pattern, column):
+            return unit
+    return _unit_group(title)
+
+
+def header(column: str, title: str = "") -> str:
+    """Column ``column`` as a table header: with its unit (:func:`unit_of`) unless its
+    name already ends with it or is a count.
+
+    Example:
+        >>> header("take mean"), header("MPJPE (all)"), header("PSNR [dB]"), header("steps")
+        ('take mean (mm)', 'MPJPE (all; mm)', 'PSNR [dB]', 'steps')
+    """
+    unit = unit_of(column, title)
+    last = re.search(r"[(\[][^()\[\]]*[)\]]\s*$", column)
+    if not unit or (last and _unit_group(last.group(0))):
+        return column
+    if re.search(r" \([^()]*\)$", column):  # a remark in brackets: the unit joins it
+        return f"{column[:-1]}; {unit})"
+    return f"{column} ({unit})"
+
+
+_NUMBER = r"[-+−]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?|nan|inf|—|-"
+_NUMERIC_TEXT = re.compile(rf"\s*({_NUMBER})(\s*(±|/)\s*({_NUMBER}))*\s*%?\s*(\(.*\))?\s*")
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    return (
+        isinstance(value, str)
+        and bool(re.search(r"\d", value))
+        and bool(_NUMERIC_TEXT.fullmatch(value))
+    )
+
+
+def missing_units(table: Table) -> list[str]:
+    """The columns of ``table`` that hold numbers (or numbers as text, ``0.83 ± 0.02``)
+    but whose unit nothing states (:func:`unit_of`): each needs an entry in
+    :data:`UNITS`, a unit in its name, or one in its table's title.
+
+    Example:
+        >>> missing_units(Table("t", ["model", "err", "take mean"], [["a", 0.1, 50.0]]))
+        ['err']
+    """
+    columns = list(zip(*table.rows, strict=True)) if table.rows else []
+    return [
+        c
+        for c, values in zip(table.columns, columns, strict=True)
+        if any(_is_number(v) for v in values) and unit_of(c, table.title) is None
+    ]
+
+
 @dataclass
 class Table:
     """A results table: one row per model/setting."""
@@ -88,23 +223,40 @@ class Table:
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
 
+    def headers(self) -> list[str]:
+        """The column names as the reports print them: each column of numbers with its unit
+        (:func:`header`); a column of text (``model``, a verdict's ``goal``: ``<= 0.5``)
+        as it is named."""
+        columns = list(zip(*self.rows, strict=True)) if self.rows else [()] * len(self.columns)
+        return [
+            header(c, self.title) if any(_is_number(v) for v in values) else c
+            for c, values in zip(self.columns, columns, strict=True)
+        ]
+
+    def cells(self) -> list[list[str]]:
+        """The rows as the reports print them: numbers at one precision per column
+        (:func:`format_column`), the same in ``report.md`` and ``report.html``."""
+        columns = list(zip(*self.rows, strict=True)) if self.rows else []
+        formatted = [format_column(c) for c in columns]
+        return [[col[i] for col in formatted] for i in range(len(self.rows))]
+
     def to_markdown(self) -> str:
         lines = [
             f"### {self.title}",
             "",
-            "| " + " | ".join(_md_cell(c) for c in self.columns) + " |",
+            "| " + " | ".join(_md_cell(c) for c in self.headers()) + " |",
             "|" + "|".join("---" for _ in self.columns) + "|",
         ]
-        lines += ["| " + " | ".join(_md_cell(fmt(v)) for v in r) + " |" for r in self.rows]
+        lines += ["| " + " | ".join(_md_cell(v) for v in r) + " |" for r in self.cells()]
         if self.note:
             lines += ["", self.note]
         return "\n".join(lines) + "\n"
 
     def to_html(self) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.headers())
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(fmt(v))}</td>" for v in r) + "</tr>"
-            for r in self.rows
+            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r) + "</tr>"
+            for r in self.cells()
         )
         note = f"<p>{html.escape(self.note)}</p>" if self.note else ""
         return f"<h3>{html.escape(self.title)}</h3><table><tr>{head}</tr>{body}</table>{note}"
@@ -237,17 +389,16 @@ def _is_text(values: Sequence[Any]) -> bool:
 def table_section(table: Table, anchor: str, *, open_: bool = True) -> str:
     """A table as a collapsible section with anchor ``anchor``."""
     columns = list(zip(*table.rows, strict=True)) if table.rows else [[] for _ in table.columns]
-    cells = [format_column(c) for c in columns]
     text = [_is_text(c) for c in columns]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.headers())
     body = "".join(
         "<tr>"
         + "".join(
-            f"<td{' class=text' if text[j] else ''}>{html.escape(cells[j][i])}</td>"
-            for j in range(len(table.columns))
+            f"<td{' class=text' if text[j] else ''}>{html.escape(cell)}</td>"
+            for j, cell in enumerate(row)
         )
         + "</tr>"
-        for i in range(len(table.rows))
+        for row in table.cells()
     )
     note = f"<p>{html.escape(table.note)}</p>" if table.note else ""
     return (

@@ -7,7 +7,12 @@ import torch
 
 from unpaired.data.shapes3d import SPLITS
 from unpaired.data.synthetic.shapes3d import LEVELS, render
-from unpaired.evaluation.attributes import FactorTask, guided_pairs, score_translator
+from unpaired.evaluation.attributes import (
+    FactorTask,
+    guided_pairs,
+    oracle_records,
+    score_translator,
+)
 from unpaired.metrics.guided import summarize
 from unpaired.models.attributes import FactorClassifier
 
@@ -85,3 +90,43 @@ def test_factor_task_losses_and_evaluate():
     )
     ev = task.evaluate()
     assert 0 <= ev["acc_min"] <= 1 and len(ev) == 7
+
+
+class _MisreadsFloor(Lookup):
+    """The perfect reader, except that it reads floor hue 0 as 1."""
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        out = super().predict(x).clone()
+        out[:, 0] = torch.where(out[:, 0] == 0, 1, out[:, 0])
+        return out
+
+
+def test_oracle_records_are_100_with_a_perfect_classifier_and_show_its_errors():
+    pairs, lookup = _setup()
+    records = []
+    for name, split in SPLITS.items():
+        records += oracle_records(lookup, split, pairs[name], _images, SIZE)
+    s = summarize(records)
+    assert s["acc"] == 100.0 and s["rd"] == 0.0
+    flawed = _MisreadsFloor(lookup.bank)
+    records = [
+        r for n, sp in SPLITS.items() for r in oracle_records(flawed, sp, pairs[n], _images, SIZE)
+    ]
+    s = summarize(records)
+    assert s["floor_hue_S"] < 100.0 and s["wall_hue_S"] == 100.0 == s["wall_hue_C"]
+
+
+def test_factor_task_learning_rate_decays_linearly_to_zero():
+    from unpaired.engine import TrainConfig
+
+    net = FactorClassifier(LEVELS, size=16, width=4)
+    f = torch.zeros(2, 6, dtype=torch.long)
+    task = FactorTask(net, torch.zeros(2, 3, 16, 16), f, decay_steps=4)
+    opt = task.configure_optimizers(TrainConfig(lr=1.0))["generator"]
+    lrs = []
+    for step in (1, 3, 5, 9):
+        task.on_step_start(step)
+        lrs.append(opt.param_groups[0]["lr"])
+    assert lrs == [1.0, 0.5, 0.0, 0.0]
+    with pytest.raises(ValueError, match="decay_steps"):
+        FactorTask(net, torch.zeros(2, 3, 16, 16), f, decay_steps=-1)

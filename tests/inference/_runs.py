@@ -111,3 +111,28 @@ def guided_tasks() -> dict[str, tuple[Task, Any]]:
 
 def guided_run(out: Path) -> Path:
     return train(out, guided_tasks())
+
+
+def multiview_run(out: Path) -> Path:
+    """A monocular lifter and two MetaPose S2 stages trained on it (the recipe's layout:
+    one fit per stage, each exporting the lifter and the stages so far)."""
+    from unpaired.data.synthetic.skeletons import sample_poses
+    from unpaired.multiview.data import lift_views, make_views, views_state
+    from unpaired.multiview.metapose import MetaPoseS2, MetaPoseTask
+    from unpaired.multiview.rigs import Noise2D, RigDistribution
+
+    lifter_task, lifter_batch = lifting_task(prior="mmd")
+    train(out, {"lifter": (lifter_task, lifter_batch)})
+    lifter = lifter_task.generator.eval()
+    g = torch.Generator().manual_seed(0)
+    views = make_views(sample_poses(12, generator=g), RigDistribution(), Noise2D(), generator=g)
+    x2d, target = views.box_2d("noisy", 3)
+    mono = lift_views(lifter, views.pixels("noisy")[:, :3], views.rig.principal[:, :3])
+    batch = {**views_state(mono, x2d.float()), "target": target.float()}
+    model = MetaPoseS2(hidden=8)
+    for stage in range(2):  # a task per stage, made when its turn comes (it freezes the rest)
+        torch.manual_seed(stage)
+        model.add_stage()
+        task = MetaPoseTask(model, stage, batch, lifter=lifter)
+        train(out, {f"s2-stage{stage}": (task, batch)})
+    return out

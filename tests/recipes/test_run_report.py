@@ -129,7 +129,8 @@ def test_run_report_opens_with_the_verdict_then_contents_tables_figures(tmp_path
     assert "open" not in curves
     # one precision per column, units kept in the header
     wide = page.tables[1]
-    assert wide[0][-3] == "take mean" and [r[-3] for r in wide[1:]] == ["72.8", "60.5"]
+    assert wide[0][-3] == "take mean (mm)" and [r[-3] for r in wide[1:]] == ["72.8", "60.5"]
+    assert wide[0][1] == "take 03_01 (mm)" and wide[0][-1] == "P-MPJPE (mm)"  # the title's unit
     assert run_markdown(view).startswith("**Claim:** AIGN Table 1")
 
 

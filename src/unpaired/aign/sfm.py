@@ -48,7 +48,7 @@ from unpaired.data.flow import PairSet
 from unpaired.distances.base import Distance
 from unpaired.engine import TrainConfig
 from unpaired.evaluation.predict import predict
-from unpaired.metrics.camera import ate_5frame, camera_metrics
+from unpaired.metrics.camera import ate_5frame, camera_metrics, trajectory_ate
 from unpaired.metrics.depth import depth_metrics
 from unpaired.models.record import Export, recordable
 from unpaired.models.sfm import (
@@ -198,12 +198,53 @@ def evaluate_predictions(
         for p, t, m in zip(depth, pairs.depth, valid, strict=True)
         if m.any()
     ]
-    out["log_scale"] = sum(ratios) / len(ratios)
+    out["log_scale"] = sum(ratios) / len(ratios) if ratios else math.nan
     rot, trans = motion_from_vector(motion)
     out |= camera_metrics(rot, trans, pairs.rotation, pairs.translation)
-    out["ate5"] = float(ate_5frame(rot, trans, pairs.rotation, pairs.translation))
+    out["ate5"] = (
+        float(ate_5frame(rot, trans, pairs.rotation, pairs.translation))
+        if len(pairs) >= 4
+        else math.nan
+    )
     warped = render(depth, rot, trans, pairs.intrinsics, pairs.frame2)
     out["photometric"] = float(photometric_loss(pairs.frame1, warped.warped))
+    return out
+
+
+def sequence_metrics(
+    log_depth: torch.Tensor, motion: torch.Tensor, pairs: PairSet
+) -> dict[str, float]:
+    """The metrics of one sequence with the ground truth it has (a user's sequence:
+    :meth:`unpaired.data.sequences.SequenceData.pair_set` marks missing depth with 0 and
+    missing motion with NaN; those metrics are left out).
+
+    Depth, when some pixel has a true depth in (1e-3, 80] m: every
+    :data:`~unpaired.metrics.depth.DEPTH_METRICS` without scaling (``depth_*``, the AIGN
+    paper's convention) and with per-frame median scaling (``depth_med_*``: each
+    predicted map multiplied by median(true) / median(predicted) over its valid pixels,
+    Zhou et al.), and ``log_scale`` (mean log of that ratio's inverse; 0 = right scale).
+    Camera, when the poses are known: the Table 3 columns of
+    :func:`~unpaired.metrics.camera.camera_metrics` on every pair (metres, radians, no
+    scaling), ``ate5`` (5-frame snippets, least-squares scale each; from 5 frames) and the whole
+    trajectory's ``ate`` / ``ate_scale`` / ``ate_unscaled``
+    (:func:`~unpaired.metrics.camera.trajectory_ate`, Umeyama alignment). Always:
+    ``photometric`` (Eq. 3) and ``pairs``.
+    """
+    all_ = evaluate_predictions(log_depth, motion, pairs)
+    out = {"pairs": float(len(pairs)), "photometric": all_["photometric"]}
+    valid = (pairs.depth > 1e-3) & (pairs.depth <= 80.0)
+    if valid.any():
+        depth = log_depth.clamp(*LOG_DEPTH_RANGE).exp()
+        out |= {f"depth_{k}": v for k, v in depth_metrics(depth, pairs.depth).items()}
+        scaled = depth_metrics(depth, pairs.depth, median_scaling=True)
+        out |= {f"depth_med_{k}": v for k, v in scaled.items()}
+        out["log_scale"] = all_["log_scale"]
+    if bool(torch.isfinite(pairs.motion).all()):
+        out |= {k: all_[k] for k in ("trl_err", "rot_err", "trl_mag", "trl_ang")}
+        if len(pairs) >= 4:  # at least one 5-frame snippet
+            out["ate5"] = all_["ate5"]
+        rot, trans = motion_from_vector(motion)
+        out |= trajectory_ate(rot, trans, pairs.rotation, pairs.translation)
     return out
 
 

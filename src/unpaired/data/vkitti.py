@@ -146,3 +146,35 @@ def available(root: str | Path | None = None) -> list[tuple[str, str]]:
     return sorted(
         (p.parent.name, p.name) for p in (base / "vkitti_1.3.1_rgb").glob("*/*") if p.is_dir()
     )
+
+
+def write_vkitti(
+    sequence: Sequence, root: str | Path, world: str = "0001", variation: str = "clone"
+) -> Path:
+    """Write ``sequence`` in the Virtual KITTI 1.3.1 layout under ``root`` (what
+    :func:`load_vkitti` reads from ``root`` as the ``vkitti`` folder):
+    ``vkitti_1.3.1_rgb/<world>/<variation>/%05d.png``, the depth in centimetres
+    (``vkitti_1.3.1_depthgt``, clipped to the 655.35 m far plane; only when the sequence
+    has depth) and the world-to-camera extrinsics file. Frames are written at their own
+    size (the loader expects 1242x375: resize first, :meth:`Sequence.resized`). Returns
+    the RGB folder of the video."""
+    import cv2
+
+    base = Path(root)
+    rgb_dir = base / "vkitti_1.3.1_rgb" / world / variation
+    depth_dir = base / "vkitti_1.3.1_depthgt" / world / variation
+    ext_dir = base / "vkitti_1.3.1_extrinsicsgt"
+    for d in (rgb_dir, ext_dir) + ((depth_dir,) if sequence.depth is not None else ()):
+        d.mkdir(parents=True, exist_ok=True)
+    header = "frame r1,1 r1,2 r1,3 t1 r2,1 r2,2 r2,3 t2 r3,1 r3,2 r3,3 t3 0 0 0 1"
+    lines = [header]
+    for i, frame in enumerate(sequence.frames):
+        image = frame.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).numpy()
+        cv2.imwrite(str(rgb_dir / f"{i:05d}.png"), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        if sequence.depth is not None:
+            cm = (sequence.depth[i, 0].double() * DEPTH_SCALE).round().clamp(0, 65535)
+            cv2.imwrite(str(depth_dir / f"{i:05d}.png"), cm.numpy().astype(np.uint16))
+        w2c = torch.linalg.inv(sequence.poses[i].double())
+        lines.append(f"{i} " + " ".join(f"{v:.9f}" for v in w2c.reshape(-1).tolist()))
+    (ext_dir / f"{world}_{variation}.txt").write_text("\n".join(lines) + "\n")
+    return rgb_dir

@@ -30,7 +30,9 @@ Translate = Callable[..., torch.Tensor]
 class FactorTask(Task):
     """Sum of per-factor cross-entropies of ``net`` on batches ``(images (B, 3, H, W),
     factors (B, K))``, each batch first passed through ``augment``; ``evaluate`` gives
-    ``acc_<factor>`` and their minimum ``acc_min`` on the held-out ``images``, ``factors``."""
+    ``acc_<factor>`` and their minimum ``acc_min`` on the held-out ``images``, ``factors``.
+    ``decay_steps``: the learning rate falls linearly from its configured value to 0 at
+    that step (0: constant)."""
 
     def __init__(
         self,
@@ -40,13 +42,33 @@ class FactorTask(Task):
         *,
         names: Sequence[str] = FACTORS,
         augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        decay_steps: int = 0,
     ) -> None:
         super().__init__()
+        if decay_steps < 0:
+            raise ValueError(f"decay_steps must be >= 0, got {decay_steps}")
+        self.decay_steps = decay_steps
+        self._optimizers: dict[str, torch.optim.Optimizer] = {}
+        self._base_lr: list[float] = []
         if factors.shape != (images.shape[0], len(net.levels)) or len(names) != len(net.levels):
             raise ValueError(f"factors must be (N, {len(net.levels)}) with one name per factor")
         self.net, self.names, self.augment = net, tuple(names), augment
         self.register_buffer("held_out_images", images, persistent=False)
         self.register_buffer("held_out_factors", factors, persistent=False)
+
+    def configure_optimizers(self, config: Any) -> dict[str, torch.optim.Optimizer]:
+        self._optimizers = super().configure_optimizers(config)
+        self._base_lr = [g["lr"] for g in self._optimizers["generator"].param_groups]
+        return self._optimizers
+
+    def on_step_start(self, step: int) -> None:
+        super().on_step_start(step)
+        if self.decay_steps and self._optimizers:
+            f = max(0.0, 1.0 - (step - 1) / self.decay_steps)
+            for group, lr in zip(
+                self._optimizers["generator"].param_groups, self._base_lr, strict=True
+            ):
+                group["lr"] = lr * f
 
     def generator_losses(self, batch: tuple[torch.Tensor, torch.Tensor]) -> dict[str, torch.Tensor]:
         x, y = batch
@@ -122,6 +144,39 @@ def chance_records(
             [torch.randint(0, n, (len(src),), generator=generator) for n in LEVELS], 1
         )
         roles = tuple(split.role(f, direction) for f in FACTORS)
+        acc = manipulation_accuracy(pred, src, guide, roles, ordinal)
+        records += [
+            Record(split.name, direction, f, r, float(v))
+            for f, r, v in zip(FACTORS, roles, acc.tolist(), strict=True)
+        ]
+    return records
+
+
+def oracle_records(
+    classifier: FactorClassifier,
+    split: Split,
+    pairs: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    images: ImageSource,
+    size: int,
+    *,
+    chunk: int = 256,
+) -> list[Record]:
+    """ACC records of the ideal translation: the rendered ground-truth image (shared
+    factors from the source, the others from the guide, whose domain freezes the
+    source-specific ones) read by ``classifier``. Its shortfall from 100 is what the
+    classifier's errors cost every model."""
+    records = []
+    ordinal = tuple(f in ORDINAL for f in FACTORS)
+    for direction, (src, guide) in pairs.items():
+        roles = tuple(split.role(f, direction) for f in FACTORS)
+        shared = torch.tensor([r == "shared" for r in roles])
+        truth = torch.where(shared, src, guide)
+        pred = torch.cat(
+            [
+                classifier.predict(images(truth[i : i + chunk], size))
+                for i in range(0, len(src), chunk)
+            ]
+        )
         acc = manipulation_accuracy(pred, src, guide, roles, ordinal)
         records += [
             Record(split.name, direction, f, r, float(v))

@@ -15,6 +15,9 @@ kind           input                                output
                (:func:`~unpaired.data.flow.egomotion_inputs`: needs the flow, so OpenCV)
 ``guided``     two inputs: images (B, C, H, W) and  images in [0, 1]
                guides (B, C', H', W'), in [0, 1]
+``multiview``  keypoints (B, C, J, 2) of C views,   3D pose (B, J, 3), metres, view 0's
+               pixels                               orientation (TorchScript; ONNX has no
+                                                    SVD, which S1's Procrustes needs)
 =============  ===================================  ========================================
 
 A TorchScript file loads with ``torch.jit.load`` alone (no ``unpaired`` import); an ONNX
@@ -112,6 +115,8 @@ def exportable(model: LoadedModel, key: str) -> nn.Module:
         wrapped = _SfM(net)
     elif kind == "guided":
         wrapped = _Guided(net, lo, hi)
+    elif kind == "multiview":
+        wrapped = _Pose(net)
     else:
         raise DataError(
             f"network '{key}' of model '{model.name}' has kind '{kind}', not exportable"
@@ -152,6 +157,9 @@ def example_input(
         return torch.randn(batch, _transform_dim(net, meta), generator=g)
     if kind == "sfm":
         return torch.rand(batch, 10, int(meta["height"]), int(meta["width"]), generator=g)
+    if kind == "multiview":
+        j, c = int(meta.get("joints") or 17), int(meta.get("views") or 2)
+        return 500.0 + 80.0 * torch.randn(batch, c, j, 2, generator=g)
     if kind == "guided":
         h, w = (int(v) for v in meta.get("size") or (16, 16))
         c, cg = int(meta.get("channels") or 3), int(meta.get("guide_channels") or 3)
@@ -228,6 +236,12 @@ def _trace(module: nn.Module, example: Any, model: LoadedModel, key: str) -> Any
 def _onnx(
     module: nn.Module, example: Any, path: Path, description: str, model: LoadedModel, key: str
 ) -> None:
+    if model.kinds[key] == "multiview":
+        raise DataError(
+            f"network '{key}' of model '{model.name}' (multiview) cannot be exported to ONNX: "
+            "MetaPose's S1 aligns the views by Procrustes, an SVD (aten::linalg_svd), which "
+            "ONNX has no operator for; use --format torchscript"
+        )
     try:
         import onnx
     except ImportError:
@@ -238,17 +252,24 @@ def _onnx(
     args = example if isinstance(example, tuple) else (example,)
     inputs = ["input", "guide"] if isinstance(example, tuple) else ["input"]
     traced = _trace(module, example, model, key)
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            traced,
-            args,
-            str(path),
-            input_names=inputs,
-            output_names=outputs,
-            dynamic_axes={name: {0: "batch"} for name in [*inputs, *outputs]},
-            dynamo=False,
-        )
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                traced,
+                args,
+                str(path),
+                input_names=inputs,
+                output_names=outputs,
+                dynamic_axes={name: {0: "batch"} for name in [*inputs, *outputs]},
+                dynamo=False,
+            )
+    except Exception as e:  # unsupported operators raise several types
+        first = (str(e).strip().splitlines() or [""])[0]
+        raise DataError(
+            f"network '{key}' of model '{model.name}' ({model.kinds[key]}) cannot be "
+            f"exported to ONNX: {type(e).__name__}: {first} (--format torchscript can)"
+        ) from None
     proto = onnx.load(str(path))
     entry = proto.metadata_props.add()
     entry.key, entry.value = "unpaired", description

@@ -20,6 +20,9 @@ kind           input                                  output (in ``out``)
                ``guide``: one image or a folder
                (paired by name or sorted order;
                :mod:`.guided`)
+``multiview``  keypoints (T, C, 17, 2) of C views:    ``poses.npy`` (T, 17, 3) metres,
+               .npy/.npz (+ confidences;              root-relative, view 0's camera
+               :mod:`.multiview`)                     orientation
 =============  =====================================  ======================================
 """
 
@@ -266,6 +269,12 @@ def _predict_guided(model: LoadedModel, key: str, source: Path, out: Path, **kw:
     return predict_guided(model, key, source, out, **kw)
 
 
+def _predict_multiview(model: LoadedModel, key: str, source: Path, out: Path, **kw: Any) -> dict:
+    from unpaired.inference.multiview import predict_multiview
+
+    return predict_multiview(model, key, source, out, **kw)
+
+
 #: kind -> predictor ``(model, network key, input, out, **options) -> summary``.
 PREDICTORS: dict[str, Predictor] = {
     "pose": _predict_pose,
@@ -274,6 +283,7 @@ PREDICTORS: dict[str, Predictor] = {
     "transform": _predict_transform,
     "sfm": _predict_sfm,
     "guided": _predict_guided,
+    "multiview": _predict_multiview,
 }
 
 

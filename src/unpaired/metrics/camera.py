@@ -17,6 +17,12 @@ are scaled by the least-squares factor ``s = <p_true, p_pred> / <p_pred, p_pred>
 the error is ``sqrt(sum_k ||s p_pred_k - p_true_k||^2) / K`` with ``K`` the number of
 frames (5). That is their formula, kept for comparability, although it is not a root
 *mean* square.
+
+Whole-trajectory ATE (:func:`trajectory_ate`, Sturm et al. 2012's ``evaluate_ate``
+with a scale, as is usual for monocular methods): camera positions of both trajectories
+composed from the relative motions, the prediction aligned to the truth by the best
+similarity transform (Umeyama 1991: scale, rotation, translation;
+:func:`unpaired.metrics.pose.procrustes`), then the RMSE of the position differences.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import torch
 
 from unpaired._checks import check_shape
 from unpaired.geometry import rotation_angle
+from unpaired.metrics.pose import apply_similarity, procrustes
 
 
 def _angle_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -131,3 +138,41 @@ def ate_5frame(
     pred = snippet_positions(rotation[idx], translation[idx])
     true = snippet_positions(true_rotation[idx], true_translation[idx])
     return snippet_ate(pred, true).mean()
+
+
+def trajectory_ate(
+    rotation: torch.Tensor,
+    translation: torch.Tensor,
+    true_rotation: torch.Tensor,
+    true_translation: torch.Tensor,
+) -> dict[str, float]:
+    """ATE of a whole sequence after similarity (Umeyama) alignment.
+
+    rotation (B, 3, 3), translation (B, 3): the predicted consecutive relative motions of
+    B + 1 frames; true_* likewise. Returns ``ate`` (RMSE of the aligned camera positions,
+    metres), ``ate_scale`` (the alignment's scale: 1 when the predicted speed is right)
+    and ``ate_unscaled`` (the same RMSE after a rigid alignment, scale 1).
+
+    Example:
+        >>> from unpaired.geometry import euler_to_matrix
+        >>> r = euler_to_matrix(torch.tensor([[0.0, 0.1, 0.0]] * 4, dtype=torch.float64))
+        >>> t = torch.tensor([[0.0, 0.0, -1.0]] * 4, dtype=torch.float64)
+        >>> m = trajectory_ate(r, 0.5 * t, r, t)  # right path, half the speed
+        >>> round(m["ate"], 9), round(m["ate_scale"], 6), m["ate_unscaled"] > 0.5
+        (0.0, 2.0, True)
+    """
+    check_shape("rotation", rotation, ("B", 3, 3))
+    b = rotation.shape[0]
+    check_shape("translation", translation, (b, 3))
+    check_shape("true_rotation", true_rotation, (b, 3, 3))
+    check_shape("true_translation", true_translation, (b, 3))
+    pred = snippet_positions(rotation[None].double(), translation[None].double())
+    true = snippet_positions(true_rotation[None].double(), true_translation[None].double())
+    out = {}
+    for key, scaling in (("ate", True), ("ate_unscaled", False)):
+        scale, rot, shift = procrustes(pred, true, scaling=scaling)
+        aligned = apply_similarity(pred, scale, rot, shift)
+        out[key] = float((aligned - true).pow(2).sum(-1).mean().sqrt())
+        if scaling:
+            out["ate_scale"] = float(scale[0])
+    return out

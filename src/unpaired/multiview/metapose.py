@@ -46,9 +46,12 @@ import torch
 from torch import nn
 
 from unpaired._checks import check_shape
+from unpaired.data.skeleton import ROOT
 from unpaired.engine.task import Task
 from unpaired.metrics.pose import apply_similarity, procrustes
 from unpaired.models.multiview import CameraEquivariantMLP
+from unpaired.models.record import Export, recordable
+from unpaired.multiview.rigs import person_box, to_box
 from unpaired.multiview.weak import (
     fit_scale_shift,
     matrix_to_rot6d,
@@ -209,15 +212,39 @@ class MetaPoseTask(Task):
     target 2D. ``evaluate``: ``val_reproj``, the mean joint distance (percent of the box)
     on the held-out ``val`` batch (2D only: no 3D is used to select anything)."""
 
-    def __init__(self, model: MetaPoseS2, stage: int, val: Mapping[str, torch.Tensor]) -> None:
+    def __init__(
+        self,
+        model: MetaPoseS2,
+        stage: int,
+        val: Mapping[str, torch.Tensor],
+        *,
+        lifter: nn.Module | None = None,
+    ) -> None:
         super().__init__()
         if not 0 <= stage < len(model.stages):
             raise ValueError(f"stage {stage} is not a stage of the model ({len(model.stages)})")
         self.model = model
         self.stage = stage
         self.val = dict(val)
+        self._lifter = (lifter,)  # not a submodule: trained (and checkpointed) by its own fit
         for i, s in enumerate(model.stages):
             s.requires_grad_(i == stage)
+
+    def exports(self) -> dict[str, Export]:
+        """With the monocular ``lifter`` the S2 stages were trained on: ``"metapose"``, a
+        :class:`MultiViewLifter` of the stages up to this one (kind ``"multiview"``:
+        pixels (B, C, J, 2) -> pose (B, J, 3)); without one (a synthetic init) nothing."""
+        lifter = self._lifter[0]
+        if lifter is None:
+            return {}
+        net = MultiViewLifter.of(lifter, self.model, self.stage + 1)
+        meta = {
+            "joints": self.model.num_joints,
+            "stages": self.stage + 1,
+            "views": int(self.val["x2d"].shape[1]) if "x2d" in self.val else None,
+            "frame": "view 0's camera orientation, root-relative, metres",
+        }
+        return {"metapose": Export(net, "multiview", meta)}
 
     def generator_losses(self, batch: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         state, x2d = _batch_state(batch)
@@ -252,16 +279,19 @@ def train_stages(
     max_stages: int,
     min_gain: float = 0.01,
     make_stage: Callable[[MetaPoseS2], None] | None = None,
+    lifter: nn.Module | None = None,
 ) -> list[float]:
     """Add and train stages (``fit(index, task)`` trains one, e.g. ``ctx.fit``) while the
     validation reprojection error drops by at least ``min_gain`` (relative); a stage that
     does not is removed. ``make_stage`` adds the stage (default ``model.add_stage()``;
-    recipes seed it). Returns the validation errors: before any stage, then after each
+    recipes seed it); ``lifter``: the monocular lifter of the S1 inputs, which makes each
+    fit export the whole multi-view lifter (:meth:`MetaPoseTask.exports`). Returns the
+    validation errors: before any stage, then after each
     kept stage."""
     history = [validation_reprojection(model, val, 0)]
     for index in range(max_stages):
         (make_stage or (lambda m: m.add_stage()))(model)
-        fit(index, MetaPoseTask(model, index, val))
+        fit(index, MetaPoseTask(model, index, val, lifter=lifter))
         error = validation_reprojection(model, val, index + 1)
         if error > history[-1] * (1.0 - min_gain):
             del model.stages[index]
@@ -269,3 +299,45 @@ def train_stages(
         history.append(error)
     model.requires_grad_(False)
     return history
+
+
+@recordable
+class MultiViewLifter(nn.Module):
+    """MetaPose from pixels: 2D keypoints of C views of one person (B, C, J, 2), in pixels
+    of each view's image -> the 3D pose (B, J, 3) in view 0's camera orientation (x
+    right, y down, z forward), root-relative, in metres at the monocular lifter's scale.
+
+    Every view is lifted by ``lifter`` (pixels (N, J, 2) -> ``{"pose_rel"}``, its own
+    principal point), the 2D is put in person-box units (:func:`~unpaired.multiview.rigs.
+    person_box` of each view), then S1 (:func:`s1`) and ``stages`` S2 stages
+    (:class:`MetaPoseS2` of ``hidden`` units); the pose is rotated into view 0 by the
+    method's own estimate of that camera. S1 takes its scale from view 0's monocular
+    pose; S2, trained on 2D only, may change it a little, and under weak perspective a
+    pose and its mirror image in depth give the same 2D (compare up to those)."""
+
+    def __init__(
+        self, lifter: nn.Module, *, num_joints: int = 17, hidden: int = 512, stages: int = 0
+    ) -> None:
+        super().__init__()
+        self.lifter, self.num_joints = lifter, num_joints
+        self.s2 = MetaPoseS2(num_joints, hidden=hidden)
+        for _ in range(stages):
+            self.s2.add_stage()
+
+    @classmethod
+    def of(cls, lifter: nn.Module, model: MetaPoseS2, stages: int) -> MultiViewLifter:
+        """A copy of the first ``stages`` stages of ``model`` behind ``lifter``."""
+        net = cls(lifter, num_joints=model.num_joints, hidden=model.hidden, stages=stages)
+        for mine, theirs in zip(net.s2.stages, model.stages, strict=False):
+            mine.load_state_dict(theirs.state_dict())
+        return net.to(next(model.parameters(), torch.empty(0)).device)
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        check_shape("pixels", pixels, ("B", "C", self.num_joints, 2))
+        b, c, j, _ = pixels.shape
+        mono = self.lifter(pixels.reshape(b * c, j, 2))["pose_rel"].reshape(b, c, j, 3)
+        origin, side = person_box(pixels)
+        x2d = to_box(pixels, origin, side)
+        state = self.s2(s1(mono.to(x2d.dtype), x2d), x2d)
+        pose = state.pose @ state.rotation[:, 0].transpose(-1, -2)
+        return pose - pose[:, ROOT : ROOT + 1]

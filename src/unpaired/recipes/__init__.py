@@ -90,6 +90,12 @@ _SPECS = (
         embedded=True,
     ),
     RecipeSpec(
+        "sfm-sequence",
+        "unpaired.recipes.sfm_sequence",
+        "your TUM / KITTI / VKITTI sequence (--set data.sequence=DIR): pretrain, finetune, errors",
+        embedded=False,
+    ),
+    RecipeSpec(
         "cyclegan-digits",
         "unpaired.recipes.cyclegan_digits",
         "MNIST <-> USPS: CycleGAN with and without self-defense, MUNIT + cycle; class kept, SN",

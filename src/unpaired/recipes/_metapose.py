@@ -187,6 +187,7 @@ def solve(
         max_stages=cfg.s2_max_stages,
         min_gain=cfg.s2_min_gain,
         make_stage=make_stage,
+        lifter=lifter if cfg.init == "lifter" else None,  # exports the multi-view lifter
     )
     with torch.no_grad():
         s2, t_s2 = _timed(lambda: model(s1(test["mono"], test["x2d"]), test["x2d"]))

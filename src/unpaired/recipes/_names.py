@@ -225,14 +225,14 @@ IMAGE_PRIORS: dict[str, str] = {
     "mmd": "mmd",
 }
 
-#: The SfM depth and motion priors (``sfm-scenes``' ``depth_prior``/``motion_prior``):
-#: every table name that compares two sample sets as ``d(a, b)`` (all but flow LRMF, which
-#: needs T's log-determinant and private densities), and, as aliases, the class names the
-#: recipe accepted before this table existed (with those classes' default options).
+#: The SfM depth and motion priors (``sfm-*``' ``depth_prior``/``motion_prior``): every table
+#: name that compares sample sets as ``d(a, b)`` (not flow LRMF: it needs T's log-determinant),
+#: and, as aliases, the class names the recipe accepted before this table (their defaults).
 _ClassNames = Literal["Coral", "DualAdversarialDistance", "EMD", "Energy", "GaussianLRMF"]
 SfMPriorName = Literal[
     PriorDistanceName, _ClassNames, "MMD", "MeanDistance", "Sinkhorn", "SlicedWasserstein"
 ]
+SequenceFormatName = Literal["tum", "kitti", "vkitti"]  # sfm-sequence's data.format
 SFM_PRIORS: dict[str, str] = {
     **{n: n for n, spec in DISTANCES.items() if not spec.features},
     "Coral": "coral",

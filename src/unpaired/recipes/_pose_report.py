@@ -49,7 +49,7 @@ def ladder_table(title: str, result: LadderResult, test: TestSet, *, note: str =
         *test.take_names,
         "take mean",
         *(f"{name} (all)" for name in METRICS.values()),
-        "reproj. px",
+        "reproj. (px)",
     ]
     rows = []
     for model, errors in result.errors.items():

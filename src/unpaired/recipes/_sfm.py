@@ -13,6 +13,7 @@ The task, renderer and evaluation are :mod:`unpaired.aign.sfm`; the tables and f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,32 +138,47 @@ def train_scratch(
     return out
 
 
-def train_pretrained(
-    cfg: Any, ctx: RunContext, train: PairSet, test: PairSet, memories: Memories
-) -> tuple[tuple[SfMTask, FitResult], tuple[SfMTask, FitResult]]:
-    """Supervised pretraining on the training streets' true depth and motion
-    (``pretrain``), then self-supervised finetuning on the test sequence's unlabelled
-    pairs from the pretrained weights (``pretrain-selfsup``); the depth prior only when
-    the depth network is not frozen. Initial weights from ``ctx.seeded(<checkpoint name>)``."""
+def pretrain(cfg: Any, ctx: RunContext, train: PairSet, test: PairSet) -> tuple[SfMTask, FitResult]:
+    """Supervised pretraining on ``train``'s true log depth and motion (checkpoint
+    ``pretrain``, initial weights from ``ctx.seeded("pretrain")``), evaluated on ``test``."""
     with ctx.seeded("pretrain"):
-        pre = SfMTask(
-            generator(cfg),
-            test,
-            recon_weight=0.0,
-            beta=0.0,
-            supervised={"log_depth": 1.0, "motion_unit": 1.0},
-        )
+        pre = pretrained(generator(cfg), test)
     targets = {
         "log_depth": train.depth.log(),
         "motion_unit": train.motion / pre.generator.egomotion.scale,
     }
     extras = {"intrinsics": test.intrinsics}
     batches = Paired(train.inputs, targets, batch_size=cfg.batch_size, extras=extras)
-    pre_fit = ctx.fit("pretrain", pre, batches, cfg.pretrain)
-    with ctx.seeded("pretrain-selfsup"):  # the critics; the generator is overwritten
+    return pre, ctx.fit("pretrain", pre, batches, cfg.pretrain)
+
+
+def pretrained(net: SfMGenerator, test: PairSet) -> SfMTask:
+    """The supervised task of :func:`pretrain` around ``net`` (also: a loaded pretrained
+    generator, evaluated without training)."""
+    return SfMTask(
+        net, test, recon_weight=0.0, beta=0.0, supervised={"log_depth": 1.0, "motion_unit": 1.0}
+    )
+
+
+def finetune(
+    cfg: Any,
+    ctx: RunContext,
+    pre: SfMTask,
+    test: PairSet,
+    memories: Memories,
+    *,
+    name: str = "pretrain-selfsup",
+    build: Callable[[], SfMGenerator] | None = None,
+) -> tuple[SfMTask, FitResult]:
+    """Self-supervised finetuning of ``pre``'s generator on ``test``'s unlabelled pairs
+    (checkpoint ``name``): Eq. 3 and the camera-motion prior, the depth prior only when
+    the depth network is not frozen. The critics come from ``ctx.seeded(name)``, after a
+    generator of the recipe's sizes (``build``: another constructor, e.g. of a loaded
+    network's architecture) whose weights are then overwritten by ``pre``'s."""
+    with ctx.seeded(name):  # the critics; the generator is overwritten
         fine = self_supervised(
             cfg,
-            generator(cfg),
+            generator(cfg) if build is None else build(),
             test,
             depth_prior=cfg.finetune_depth_lr_scale > 0,  # a frozen depth net needs no prior
             motion_prior=True,
@@ -170,5 +186,14 @@ def train_pretrained(
         )
     fine.generator.load_state_dict(pre.generator.state_dict())
     data = unlabelled(test.inputs, test.intrinsics, memories, batch_size=cfg.batch_size)
-    fine_fit = ctx.fit("pretrain-selfsup", fine, data, cfg.finetune)
-    return (pre, pre_fit), (fine, fine_fit)
+    return fine, ctx.fit(name, fine, data, cfg.finetune)
+
+
+def train_pretrained(
+    cfg: Any, ctx: RunContext, train: PairSet, test: PairSet, memories: Memories
+) -> tuple[tuple[SfMTask, FitResult], tuple[SfMTask, FitResult]]:
+    """Supervised pretraining on the training streets (:func:`pretrain`), then
+    self-supervised finetuning on the test sequence's unlabelled pairs from the
+    pretrained weights (:func:`finetune`)."""
+    pre, pre_fit = pretrain(cfg, ctx, train, test)
+    return (pre, pre_fit), finetune(cfg, ctx, pre, test, memories)

@@ -217,7 +217,7 @@ def run(cfg: Config, ctx: RunContext) -> Report:
         manipulators[MODELS[name]] = _manipulator(name, task)
         seconds[MODELS[name]] = fit.seconds
     scores = {k: evaluate_manipulation(m, net, probe) for k, m in manipulators.items()}
-    cols = ["model", "Acc", "r_attr", "r_rest", "V_rest", "train s"]
+    cols = ["model", "Acc", "r_attr", "r_rest", "V_rest", "train time"]
     rows = [[k, *(s[c] for c in cols[1:5]), seconds.get(k, 0.0)] for k, s in scores.items()]
     figures = []
     if ctx.is_main:

@@ -4,7 +4,8 @@ The thesis' RIFT table (3D-Shapes-A/B/C) on the procedural renderer
 (:mod:`unpaired.data.synthetic.shapes3d`; ``h5=PATH`` reads DeepMind's 3dshapes.h5
 instead). Per split (``split=A|B|C|all``; :data:`unpaired.data.shapes3d.SPLITS`) each
 method trains on ``n_train`` unpaired images per domain from the split's train part and
-translates ``n_pairs`` random (source, guide) test pairs per direction; a per-factor
+translates ``n_pairs`` random (source, guide) pairs per direction of the test part
+(``eval_part=val``: the val part, for tuning); a per-factor
 classifier trained on the full factor grid (never on test tuples' translations) reads
 the outputs, and ACC / RD (:mod:`unpaired.metrics.guided`) score them.
 
@@ -12,8 +13,11 @@ Methods: ``rift`` (:class:`~unpaired.translation.rift.RIFT`), its ablations
 ``rift-no-capacity`` (capacity weight 0 and no style noise) and ``rift-no-honesty``
 (guess weight 0 and no input noise), ``stargan`` (a small StarGAN v2-style model),
 ``munit`` (:class:`~unpaired.translation.munit.MUNIT`, the guide's style code, no
-cycle term), ``rand`` (a random real image of the target domain) and ``chance`` (uniform random
-levels: what the paper's RAND row matches). Every trained model gets the same
+cycle term), ``cyclegan`` (one-to-one, the guide ignored), ``rand`` (a random real image
+of the target domain), ``chance`` (uniform random levels: what the paper's RAND row
+matches) and ``oracle`` (the rendered ground truth read by the classifier: the ceiling
+its errors leave every model; :func:`~unpaired.evaluation.attributes.oracle_records`).
+Every trained model gets the same
 networks' size class, batch, steps and learning rate; nothing is tuned on test data,
 the last step is kept.
 """
@@ -34,24 +38,21 @@ from unpaired.evaluation.attributes import (
     FactorTask,
     chance_records,
     guided_pairs,
+    oracle_records,
     score_translator,
 )
 from unpaired.metrics.guided import summarize
 from unpaired.models.attributes import FactorClassifier
-from unpaired.models.guided import AdaINGenerator, StyleEncoder
-from unpaired.models.munit import MUNITAutoencoder
-from unpaired.models.translation import PatchCritic, ResnetGenerator, init_normal
-from unpaired.recipes._names import make_distance
+from unpaired.recipes._rift_models import TRAINED, build
 from unpaired.recipes._rift_report import classifier_table, factor_table, method_table
 from unpaired.recipes.base import RunContext
 from unpaired.report import Figure, Report
-from unpaired.translation.munit import MUNIT
 from unpaired.translation.reference import RandomTarget
 from unpaired.translation.rift import RIFT, capacity_bound
-from unpaired.translation.stargan import StarGANv2
 from unpaired.viz.guided import guided_grid
 
-METHODS = ("rift", "rift-no-capacity", "rift-no-honesty", "stargan", "munit", "rand", "chance")
+METHODS = (*TRAINED, "rand", "chance", "oracle")
+__all__ = ["METHODS", "Config", "build", "run"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,8 @@ class Config:
     size: int = 32  # image side (px); the paper uses 64
     supersample: int = 2  # renderer anti-aliasing
     n_train: int = 2000  # unpaired training images per domain (from the split's train part)
-    n_pairs: int = 500  # test (source, guide) pairs per direction
+    n_pairs: int = 500  # scored (source, guide) pairs per direction
+    eval_part: Literal["test", "val"] = "test"  # tune on "val", report "test"
     batch_size: int = 8
     width: int = 16  # generator / critic width (the paper's code: 64)
     n_blocks: int = 3  # residual blocks (the paper's code: 9)
@@ -79,7 +81,9 @@ class Config:
     classifier_width: int = 16
     classifier_batch: int = 64
     classifier_train: TrainConfig = field(
-        default_factory=lambda: TrainConfig(steps=500, lr=2e-3, log_every=50, checkpoint_every=500)
+        default_factory=lambda: TrainConfig(
+            steps=2000, lr=2e-3, log_every=100, checkpoint_every=500
+        )
     )
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
@@ -99,7 +103,7 @@ class Config:
         "classifier_width": 4,
         "classifier_train.steps": 5,
         "train.steps": 2,
-        "methods": ("rift", "stargan", "munit", "rand", "chance"),
+        "methods": ("rift", "stargan", "munit", "rand", "chance", "oracle"),
     }
 
     def __post_init__(self) -> None:
@@ -108,51 +112,12 @@ class Config:
             raise ConfigError(
                 f"unknown rift-shapes method(s) {bad}; choose from {', '.join(METHODS)}"
             )
+        if self.eval_part not in ("test", "val"):
+            raise ConfigError(f"eval_part must be test or val, got {self.eval_part!r}")
         if self.split not in ("A", "B", "C", "all"):
             raise ConfigError(f"split must be A, B, C or all, got {self.split!r}")
         if self.size % 8 or self.size < 16 or self.batch_size < 3 or self.n_train < 8:
             raise ConfigError("need size a multiple of 8 (>= 16), batch_size >= 3, n_train >= 8")
-
-
-def _critic(cfg: Config, channels: int) -> PatchCritic:
-    return init_normal(PatchCritic(channels, width=cfg.width, n_layers=2))
-
-
-def _prior(cfg: Config):
-    return make_distance("lsgan", critic=lambda: _critic(cfg, 3))
-
-
-def build(cfg: Config, method: str):
-    """The task of a trained ``method`` (build under ``ctx.seeded``)."""
-    if method == "munit":
-
-        def ae() -> MUNITAutoencoder:
-            return MUNITAutoencoder(
-                3, width=cfg.width, blocks=cfg.n_blocks, style_dim=cfg.style_dim, mlp_dim=64
-            )
-
-        return MUNIT(ae(), ae(), _prior(cfg), _prior(cfg))
-    if method == "stargan":
-        g = AdaINGenerator(3, cfg.style_dim, width=cfg.width, n_blocks=cfg.n_blocks)
-        e = StyleEncoder(3, cfg.style_dim, width=cfg.width)
-        return StarGANv2(g, e, _prior(cfg), _prior(cfg))
-    gen = lambda: init_normal(ResnetGenerator(4, 4, width=cfg.width, n_blocks=cfg.n_blocks))  # noqa: E731
-    cap = method != "rift-no-capacity"
-    hon = method != "rift-no-honesty"
-    return RIFT(
-        gen(),
-        gen(),
-        _prior(cfg),
-        _prior(cfg),
-        _critic(cfg, 6) if hon else None,
-        _critic(cfg, 6) if hon else None,
-        cycle=cfg.cycle,
-        identity=cfg.identity,
-        capacity=cfg.capacity if cap else 0.0,
-        style_noise=cfg.style_noise if cap else 0.0,
-        guess=cfg.guess if hon else 0.0,
-        input_noise=cfg.input_noise if hon else 0.0,
-    )
 
 
 def _classifier(cfg: Config, ctx: RunContext, images) -> tuple[FactorClassifier, dict]:
@@ -171,7 +136,7 @@ def _classifier(cfg: Config, ctx: RunContext, images) -> tuple[FactorClassifier,
             task = FactorTask(net.eval(), images(f[-2000:], cfg.size), f[-2000:])
             return net.eval(), {f"eval/{k}": v for k, v in task.evaluate().items()}
     x = images(f, cfg.size)
-    task = FactorTask(net, x[-2000:], f[-2000:])
+    task = FactorTask(net, x[-2000:], f[-2000:], decay_steps=cfg.classifier_train.steps)
     data = TensorSampler(x[:-2000], f[:-2000], batch_size=cfg.classifier_batch)
     fit = ctx.fit("classifier", task, data, cfg.classifier_train)
     return net.eval(), fit.final
@@ -185,7 +150,7 @@ def _split_data(cfg: Config, ctx: RunContext, name: str, images) -> dict:
         f = partition(split, d)["train"]
         f = f[torch.randperm(len(f), generator=g)[: cfg.n_train]]
         out[d] = images(f, cfg.size)
-    pairs = guided_pairs(split, cfg.n_pairs, torch.Generator().manual_seed(7))
+    pairs = guided_pairs(split, cfg.n_pairs, torch.Generator().manual_seed(7), part=cfg.eval_part)
     return {"split": split, "train": out, "pairs": pairs}
 
 
@@ -195,7 +160,7 @@ def _train(cfg: Config, ctx: RunContext, sd: dict) -> dict:
     for method in cfg.methods:
         if method == "rand":
             models[method] = RandomTarget(train["a"], train["b"], seed=13)
-        elif method != "chance":
+        elif method in TRAINED:
             with ctx.seeded(f"{method}/{name}"):
                 model = build(cfg, method)
             data = Unpaired(
@@ -214,6 +179,9 @@ def _score(
     for method in cfg.methods:
         if method == "chance":
             records[method] = chance_records(split, pairs, torch.Generator().manual_seed(11))
+            continue
+        if method == "oracle":
+            records[method] = oracle_records(clf, split, pairs, images, cfg.size)
             continue
         model = models[method]
         records[method], _ = score_translator(model.translate, clf, split, pairs, images, cfg.size)
@@ -264,7 +232,7 @@ def run(cfg: Config, ctx: RunContext) -> Report:
     others = [
         s["acc"]
         for m, s in summaries.items()
-        if m not in ("rift", "rift-no-capacity", "rift-no-honesty")
+        if m not in ("rift", "rift-no-capacity", "rift-no-honesty", "oracle")
     ]
     goals = {}
     if rift is not None and cfg.split == "all":

@@ -806,17 +806,24 @@ def _render_view(
 
 
 def render_sequence(
-    seed: int, *, n_frames: int = 60, height: int = 64, width: int = 192
+    seed: int,
+    *,
+    n_frames: int = 60,
+    height: int = 64,
+    width: int = 192,
+    intrinsics: torch.Tensor | None = None,
 ) -> Sequence:
     """Render ``n_frames`` frames of the street ``seed`` at (height, width).
 
     Returns a :class:`~unpaired.data.rgbd.Sequence`: frames (T, 3, H, W), depth
     (T, 1, H, W) metres, poses (T, 4, 4) camera-to-world, intrinsics (3, 3).
-    ``seed == TEST_SEED`` (0) is the held-out validation/test sequence.
+    ``seed == TEST_SEED`` (0) is the held-out validation/test sequence. ``intrinsics``
+    (3, 3) replaces the default camera (:func:`scene_intrinsics`), e.g. to render a
+    street as a TUM or KITTI camera would see it.
     """
     scene = make_scene(seed)
     poses = scene.trajectory(n_frames)
-    k = scene_intrinsics(height, width)
+    k = scene_intrinsics(height, width) if intrinsics is None else intrinsics.float()
     with _single_threaded():
         views = [render_view(scene, p, k, height=height, width=width) for p in poses]
     return Sequence(
