@@ -1,6 +1,6 @@
 """``unpaired predict`` against calling the loaded network directly, and its peak memory.
 
-    python benchmarks/predict.py [--quick] [--repeats R] [--out PATH]
+    python benchmarks/predict.py [--quick] [--repeats R] [--out PATH] [--workdir DIR]
 
 Three models at their recipes' default sizes (untrained: throughput does not depend on
 the weights), each written as a one-step run and loaded back with ``unpaired.load``:
@@ -15,9 +15,15 @@ the weights), each written as a one-step run and loaded back with ``unpaired.loa
 Throughput: ``predict_files`` (read the files, run the network in batches of 256 poses,
 64 images or 8 frame pairs, write the outputs) against the same network called on the same tensors already in
 memory, same batches, in inference mode. Both timed with the process CPU clock (one
-thread; robust on a shared machine), median of ``--repeats``. The ratio
-``direct time / predict time`` is the issue's goal (>= 0.9: file reading and writing
-must not dominate).
+thread; robust on a shared machine), alternating (direct, predict, direct, ...), median
+of ``--repeats``. The ratio ``direct time / predict time`` is the issue's goal (>= 0.9:
+file reading and writing must not dominate). For SfM also ``direct_with_flow``: the
+network plus the Farneback flow and egomotion input of the same in-memory frames (what
+predict computes besides reading and writing files).
+
+``--workdir``: where the inputs and outputs are written (default: the system's temporary
+folder). The figure ``file_create_cpu_us`` is the CPU cost of creating one small file
+there (500 files), since every prediction writes one or two files per item.
 
 Peak memory: each prediction runs once more in a fresh process, on the whole input and
 on its first quarter; the figure is the growth of the resident set (sampled every 2 ms)
@@ -156,6 +162,46 @@ def _direct_tensors(kind: str, base: Path) -> list[torch.Tensor]:
     return list(x.split(BATCH[kind]))
 
 
+def _flow_frames(base: Path) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], torch.Tensor]:
+    """SfM: the consecutive frame pairs in memory, in batches, and the intrinsics."""
+    from unpaired.engine.records import load
+
+    files = sorted((base / "frames").iterdir())
+    f = torch.stack(
+        [
+            torch.from_numpy(np.asarray(Image.open(p), np.float32) / 255).permute(2, 0, 1)
+            for p in files
+        ]
+    )
+    k = load(base / "sfm").meta["generator"]["intrinsics"]
+    b = BATCH["sfm"]
+    pairs = [(f[s : s + b], f[s + 1 : s + 1 + b]) for s in range(0, len(f) - 1, b)]
+    return [(a[: len(c)], c) for a, c in pairs], k
+
+
+def _time_direct_with_flow(net: torch.nn.Module, base: Path) -> float:
+    from unpaired.data.flow import egomotion_inputs, farneback_flow
+
+    pairs, k = _flow_frames(base)
+    t0 = time.process_time()
+    with torch.inference_mode():
+        for f1, f2 in pairs:
+            net(egomotion_inputs(f1, f2, farneback_flow(f1, f2), k))
+    return time.process_time() - t0
+
+
+def file_create_cpu_us(folder: Path, n: int = 500) -> float:
+    """CPU microseconds to create and write one 2 kB file in ``folder`` (mean of n)."""
+    d = Path(tempfile.mkdtemp(dir=folder))
+    t0 = time.process_time()
+    for i in range(n):
+        with open(d / f"{i}.bin", "wb") as f:
+            f.write(b"x" * 2048)
+    cost = (time.process_time() - t0) / n * 1e6
+    shutil.rmtree(d, ignore_errors=True)
+    return cost
+
+
 def _time_direct(net: torch.nn.Module, batches: list[torch.Tensor]) -> float:
     t0 = time.process_time()
     with torch.inference_mode():
@@ -182,10 +228,20 @@ def throughput(kind: str, base: Path, repeats: int) -> dict[str, Any]:
     n = sum(len(b) for b in batches) + (1 if kind == "sfm" else 0)
     _time_direct(model.network, batches[:1])  # warm up both (first-call imports, caches)
     _time_predict(model, kind, base, base / f"out-{kind}")
-    direct = [_time_direct(model.network, batches) for _ in range(repeats)]
-    through = [_time_predict(model, kind, base, base / f"out-{kind}") for _ in range(repeats)]
+    direct, through, flow = [], [], []
+    for _ in range(repeats):  # alternating: drifts of the machine's load hit both alike
+        direct.append(_time_direct(model.network, batches))
+        through.append(_time_predict(model, kind, base, base / f"out-{kind}"))
+        if kind == "sfm":
+            flow.append(_time_direct_with_flow(model.network, base))
     d, p = statistics.median(direct), statistics.median(through)
     unit = {"pose": "poses", "image": "images", "sfm": "frames"}[kind]
+    extra: dict[str, Any] = {}
+    if flow:
+        extra = {
+            "direct_with_flow_cpu_s": flow,
+            "ratio_direct_with_flow_over_predict": statistics.median(flow) / p,
+        }
     return {
         "items": n,
         "unit": unit,
@@ -195,7 +251,7 @@ def throughput(kind: str, base: Path, repeats: int) -> dict[str, Any]:
         f"predict_{unit}_per_s": n / p,
         "ratio_direct_over_predict": d / p,
         "goal_met": d / p >= 0.9,
-    }
+    } | extra
 
 
 def _rss() -> int:
@@ -281,6 +337,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--out", type=Path, default=ROOT / "results" / "predict.json")
+    ap.add_argument("--workdir", type=Path, default=None, help="folder for inputs/outputs")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -288,7 +345,10 @@ def main() -> None:
         return
     torch.set_num_threads(1)
     sizes = QUICK if args.quick else SIZES
-    base = Path(tempfile.mkdtemp(prefix="predict-bench-"))
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix="predict-bench-", dir=args.workdir))
+    create_us = file_create_cpu_us(base)
     try:
         make_runs(base)
         make_inputs(base, sizes)
@@ -304,7 +364,10 @@ def main() -> None:
     meta = {
         "command": "python benchmarks/predict.py"
         + (" --quick" if args.quick else "")
-        + f" --repeats {args.repeats}",
+        + f" --repeats {args.repeats}"
+        + (f" --workdir {args.workdir}" if args.workdir is not None else ""),
+        "workdir": str(base.parent),
+        "file_create_cpu_us": create_us,
         "sizes": sizes,
         "clock": "process CPU time, 1 thread",
         "torch": torch.__version__,

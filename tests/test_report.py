@@ -57,7 +57,7 @@ def test_plot_curves_and_json(tmp_path) -> None:
 def test_markdown_cells_escape_pipes() -> None:
     t = Table("norms", ["max ||grad||", "x"], [["a|b", 1.0]])
     header, _, row = t.to_markdown().splitlines()[2:5]
-    assert header == r"| max \|\|grad\|\| (own units) | x |" and row == r"| a\|b | 1.00 |"
+    assert header == r"| max \|\|grad\|\| | x |" and row == r"| a\|b | 1.00 |"
 
 
 def _cells(text: str) -> list[str]:
@@ -91,9 +91,9 @@ def test_units_come_from_the_name_the_units_map_or_the_title() -> None:
     assert unit_of("model", "trained on 16 seed(s)") is None  # "seed(s)" names no unit
     assert unit_of("steps") == "" and header("steps") == "steps"  # a count: the name says it
     assert header("MPJPE (all)") == "MPJPE (all; mm)" and header("SN(0.1)") == "SN(0.1) (L2 norm)"
-    # a text column never takes the title's unit
-    t = Table("error per style (mm)", ["model", "walk"], [["AIGN", 50.0]])
-    assert t.headers() == ["model", "walk (mm)"]
+    # a text column takes no unit, neither the title's nor the map's
+    t = Table("error per style (mm)", ["model", "walk", "goal"], [["AIGN", 50.0, "<= 0.5"]])
+    assert t.headers() == ["model", "walk (mm)", "goal"]
     # every unit of the map reads as a unit once printed: a header is not given two
     assert all(unit in UNIT_WORDS for _, unit in UNITS if unit)
     for name in ("take mean", "cycle error (photo)", "SN(0.05)", "final distance (seed 0)"):

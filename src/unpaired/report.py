@@ -117,6 +117,11 @@ UNITS: tuple[tuple[str, str], ...] = (
     (r"final distance .*|max \|\|grad\|\||\|\|grad\|\| at mu = .*|.* grad", "own units"),
     (r"mu|at mu", "data units"),
     (r"k in \|\|grad\|\| ~ .*", "per mu^2"),
+    # align-digits: referee MMD, Spearman table, where the warp went
+    (r"referee MMD.*", "own units"),
+    (r"rows", ""),
+    (r"Spearman rho|scale|anisotropy|min_slope|max_slope", "unitless"),
+    (r"shift_px", "px"),
     # 3D Shapes: accuracies and discrepancies in %
     (r"ACC .*|AVG|RD|paper (3DS ACC|RD|AVG .*)|.* S / C", "%"),
 )
@@ -224,10 +229,12 @@ class Table:
         return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
 
     def headers(self) -> list[str]:
-        """The column names as the reports print them: each with its unit (:func:`header`)."""
+        """The column names as the reports print them: each column of numbers with its unit
+        (:func:`header`); a column of text (``model``, a verdict's ``goal``: ``<= 0.5``)
+        as it is named."""
         columns = list(zip(*self.rows, strict=True)) if self.rows else [()] * len(self.columns)
-        return [  # the title's unit only for columns of numbers: not for "model"
-            header(c, self.title if any(_is_number(v) for v in values) else "")
+        return [
+            header(c, self.title) if any(_is_number(v) for v in values) else c
             for c, values in zip(self.columns, columns, strict=True)
         ]
 

@@ -113,26 +113,30 @@ def guided_run(out: Path) -> Path:
     return train(out, guided_tasks())
 
 
-def multiview_run(out: Path) -> Path:
-    """A monocular lifter and two MetaPose S2 stages trained on it (the recipe's layout:
-    one fit per stage, each exporting the lifter and the stages so far)."""
+def multiview_run(
+    out: Path, *, stages: int = 2, views: int = 3, prefix: str = "s2-stage", recipe: str = "tiny"
+) -> Path:
+    """A monocular lifter and ``stages`` MetaPose S2 stages trained on it with ``views``
+    views (the recipe's layout: one fit per stage, ``<prefix><k>``, each exporting the
+    lifter and the stages so far)."""
     from unpaired.data.synthetic.skeletons import sample_poses
     from unpaired.multiview.data import lift_views, make_views, views_state
     from unpaired.multiview.metapose import MetaPoseS2, MetaPoseTask
     from unpaired.multiview.rigs import Noise2D, RigDistribution
 
     lifter_task, lifter_batch = lifting_task(prior="mmd")
-    train(out, {"lifter": (lifter_task, lifter_batch)})
+    train(out, {"lifter": (lifter_task, lifter_batch)}, recipe=recipe)
     lifter = lifter_task.generator.eval()
     g = torch.Generator().manual_seed(0)
-    views = make_views(sample_poses(12, generator=g), RigDistribution(), Noise2D(), generator=g)
-    x2d, target = views.box_2d("noisy", 3)
-    mono = lift_views(lifter, views.pixels("noisy")[:, :3], views.rig.principal[:, :3])
+    rigs = RigDistribution(views=max(views, 4))
+    seen = make_views(sample_poses(12, generator=g), rigs, Noise2D(), generator=g)
+    x2d, target = seen.box_2d("noisy", views)
+    mono = lift_views(lifter, seen.pixels("noisy")[:, :views], seen.rig.principal[:, :views])
     batch = {**views_state(mono, x2d.float()), "target": target.float()}
     model = MetaPoseS2(hidden=8)
-    for stage in range(2):  # a task per stage, made when its turn comes (it freezes the rest)
+    for stage in range(stages):  # a task per stage, made when its turn comes (it freezes the rest)
         torch.manual_seed(stage)
         model.add_stage()
         task = MetaPoseTask(model, stage, batch, lifter=lifter)
-        train(out, {f"s2-stage{stage}": (task, batch)})
+        train(out, {f"{prefix}{stage}": (task, batch)}, recipe=recipe)
     return out

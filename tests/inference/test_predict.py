@@ -211,3 +211,39 @@ def test_a_translator_maps_files_through_its_own_range(tmp_path: Path) -> None:
     assert got.shape == (16, 16, 3) and np.abs(got - want).max() <= 1
     with pytest.raises(DataError, match="has no network 'ab'; it has: a2b, b2a"):
         predict_files(model, tmp_path / "in", tmp_path / "out2", network="ab")
+
+
+def test_the_fast_png_path_reads_what_the_library_decoder_reads(tmp_path: Path) -> None:
+    from unpaired.data.images import read_image
+    from unpaired.inference._imagefiles import read_pixels, read_unit, stack_unit
+
+    g = np.random.default_rng(0)
+    rgb = g.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    rgba = np.concatenate([rgb, g.integers(0, 256, (5, 7, 1), dtype=np.uint8)], -1)
+    images = {
+        "grey.png": Image.fromarray(rgb[..., 0]),
+        "rgb.png": Image.fromarray(rgb),
+        "palette.png": Image.fromarray(rgb).convert("P"),
+        "rgba.png": Image.fromarray(rgba),
+        "la.png": Image.merge("LA", [Image.fromarray(rgba[..., 0]), Image.fromarray(rgba[..., 3])]),
+        "bits.png": Image.fromarray(rgb[..., 0] > 127),
+        "deep.png": Image.fromarray(rgb[..., 0].astype(np.uint16) * 257),
+        "photo.jpg": Image.fromarray(rgb),
+        "raster.bmp": Image.fromarray(rgb),
+    }
+    trns = Image.fromarray(rgb).convert("P")
+    trns.info["transparency"] = 0
+    fast = set()
+    for name, im in images.items():
+        im.save(tmp_path / name)
+    trns.save(tmp_path / "trns.png", transparency=0)
+    for path in sorted(tmp_path.iterdir()):
+        for channels in (1, 3):
+            want = (read_image(path, channels=channels) + 1) / 2
+            got = stack_unit([read_unit(path, channels)])[0]
+            assert got.shape == want.shape, (path.name, channels)
+            assert torch.allclose(got, want, atol=1e-6), (path.name, channels)
+            if read_pixels(path, channels) is not None:
+                fast.add((path.name, channels))
+    assert {("grey.png", 1), ("grey.png", 3), ("rgb.png", 3), ("palette.png", 3)} <= fast
+    assert not {n for n, _ in fast} & {"photo.jpg", "raster.bmp", "rgba.png", "trns.png"}

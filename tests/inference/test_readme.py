@@ -21,7 +21,7 @@ from unpaired.data.tum import write_tum
 from unpaired.engine.records import list_models
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _runs import image_task, lifting_task, sfm_task, train
+from _runs import guided_tasks, image_task, lifting_task, multiview_run, sfm_task, train
 
 README = Path(__file__).parents[2] / "README.md"
 runner = CliRunner()
@@ -46,6 +46,12 @@ def _inputs() -> None:
     for name in ("x.png", "y.png"):
         Image.fromarray(g.integers(0, 256, (4, 4), dtype=np.uint8)).save(Path("faces") / name)
     write_tum(render_sequence(0, n_frames=3, height=16, width=48), "rgbd_dataset_freiburg1_xyz")
+    Path("shapes_a").mkdir()
+    for name in ("p.png", "q.png"):
+        rgb = g.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+        Image.fromarray(rgb).save(Path("shapes_a") / name)
+    Image.fromarray(g.integers(0, 256, (16, 16, 3), dtype=np.uint8)).save("example_b.png")
+    np.savez("views.npz", keypoints=(500 + 60 * g.standard_normal((5, 4, 17, 2))))
     for name, shift in (("a.npy", 4.0), ("b.npy", 0.0), ("new_a.npy", 4.0)):
         np.save(name, g.normal(shift, 1.0, (64, 2)))
 
@@ -61,9 +67,14 @@ def _runs() -> None:
         )
     train(Path("runs/sr-faces"), {"aign-unbiased": image_task("sr")}, recipe="sr-faces")
     train(Path("runs/sfm"), {"pretrain-selfsup": sfm_task()}, recipe="sfm-scenes")
+    train(Path("runs/rift-shapes"), {"rift-A": guided_tasks()["rift"]}, recipe="rift-shapes")
+    multiview_run(
+        Path("runs/metapose"), stages=1, views=4, prefix="s2-noisy-4v-stage",
+        recipe="metapose-synthetic",
+    )  # fmt: skip
 
 
-@pytest.mark.slow  # five tiny runs and every command: about 20 s
+@pytest.mark.slow  # seven tiny runs and every command: about 25 s
 def test_the_readme_block_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     _inputs()
@@ -83,6 +94,8 @@ def test_the_readme_block_runs_as_written(tmp_path: Path, monkeypatch: pytest.Mo
     assert sorted(p.name for p in Path("sharp").iterdir()) == ["x.png", "y.png"]
     assert len(Path("depth/trajectory.txt").read_text().splitlines()) == 4  # header + 3 frames
     assert np.load("moved/aligned.npy").shape == (64, 2)
+    assert sorted(p.name for p in Path("guided").iterdir()) == ["p.png", "q.png"]
+    assert np.load("lifted-mv/poses.npy").shape == (5, 17, 3)
     assert Path("lifter.pt").stat().st_size > 0
 
 

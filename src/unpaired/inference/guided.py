@@ -23,6 +23,7 @@ import torch
 from unpaired.data.images import list_images
 from unpaired.engine.records import LoadedModel
 from unpaired.errors import DataError
+from unpaired.inference._imagefiles import PngWriter, out_paths, read_unit, stack_unit
 from unpaired.inference._output import Bar
 
 __all__ = ["pair_guides", "predict_guided"]
@@ -69,12 +70,10 @@ class _Guides:
         self._last: tuple[Path, torch.Tensor] | None = None
 
     def read(self, path: Path, source: Path, shape: tuple[int, ...]) -> torch.Tensor:
-        from unpaired.data.images import read_image
-
         if self._last is not None and self._last[0] == path:
             image = self._last[1]
         else:
-            image = (read_image(path, channels=self.channels) + 1.0) / 2.0  # type: ignore[arg-type]
+            image = stack_unit([read_unit(path, self.channels)])[0]
             self._last = (path, image)
         got = tuple(image.shape[1:])
         need = self.size if self.size is not None else (shape[1:] if self.like_input else None)
@@ -93,13 +92,7 @@ def predict_guided(
 ) -> dict[str, Any]:  # fmt: skip
     """Translate every image of ``source`` guided by its image of ``guide`` into PNGs
     of the same relative names in ``out``."""
-    from unpaired.inference.predict import (
-        _image_files,
-        _image_setup,
-        _save_png,
-        _tensor_output,
-        read_images,
-    )
+    from unpaired.inference.predict import _image_files, _image_setup, _tensor_output, read_images
 
     if guide is None:
         raise DataError(
@@ -111,7 +104,7 @@ def predict_guided(
     root, files = _image_files(source)
     guides, pairing = pair_guides(files, root, Path(guide))
     of = dict(zip(files, guides, strict=True))
-    reader = _Guides(model.meta[key])
+    reader, writer = _Guides(model.meta[key]), PngWriter()
     with Bar("images", len(files), enabled=progress) as bar, torch.inference_mode():
         for paths, x in read_images(files, channels=channels, batch_size=batch_size, size=size):
             g = [reader.read(of[p], p, tuple(x.shape[1:])) for p in paths]
@@ -122,9 +115,8 @@ def predict_guided(
                 xs = (x[rows] * (hi - lo) + lo).to(device)
                 gs = (torch.stack([g[i] for i in rows]) * (hi - lo) + lo).to(device)
                 y = _tensor_output(net(xs, gs), "output")
-                y = ((y.float().cpu() - lo) / (hi - lo)).clamp(0, 1)
-                for i, image in zip(rows, y, strict=True):
-                    _save_png(image, (out / paths[i].relative_to(root)).with_suffix(".png"))
+                y = (y.float().cpu() - lo) / (hi - lo)
+                writer.write(y, out_paths([paths[i] for i in rows], root, out))
             bar.advance(len(paths))
     return {
         "images": len(files),

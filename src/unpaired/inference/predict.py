@@ -39,9 +39,16 @@ import torch
 from torch import nn
 
 from unpaired.data.arrays import load_samples
-from unpaired.data.images import IMAGE_EXTENSIONS, list_images, read_image
+from unpaired.data.images import IMAGE_EXTENSIONS, list_images
 from unpaired.engine.records import LoadedModel
 from unpaired.errors import DataError
+from unpaired.inference._imagefiles import (
+    PngWriter,
+    item_size,
+    out_paths,
+    read_unit,
+    stack_unit,
+)
 from unpaired.inference._output import Bar, atomic_dir
 from unpaired.inference.keypoints import read_keypoints
 
@@ -154,30 +161,23 @@ def read_images(
 ) -> Iterator[tuple[list[Path], torch.Tensor]]:
     """Batches of (paths, images (B, C, H, W) in [0, 1]); consecutive images of one size
     are batched together. ``size``: the (H, W) every image must have."""
-    batch: list[torch.Tensor] = []
+    batch: list[Any] = []
     names: list[Path] = []
     for path in files:
-        image = (read_image(path, channels=channels) + 1.0) / 2.0  # type: ignore[arg-type]
-        if size is not None and tuple(image.shape[1:]) != tuple(size):
+        image = read_unit(path, channels)
+        hw = item_size(image)
+        if size is not None and hw != tuple(size):
             raise DataError(
-                f"{path}: image of {image.shape[2]}x{image.shape[1]} pixels; this model needs "
+                f"{path}: image of {hw[1]}x{hw[0]} pixels; this model needs "
                 f"{size[1]}x{size[0]} (width x height)"
             )
-        if batch and (image.shape != batch[0].shape or len(batch) == batch_size):
-            yield names, torch.stack(batch)
+        if batch and (hw != item_size(batch[0]) or len(batch) == batch_size):
+            yield names, stack_unit(batch)
             batch, names = [], []
         batch.append(image)
         names.append(path)
     if batch:
-        yield names, torch.stack(batch)
-
-
-def _save_png(image: torch.Tensor, path: Path) -> None:
-    from PIL import Image
-
-    arr = image.clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(arr[..., 0] if arr.shape[2] == 1 else arr).save(path, compress_level=1)
+        yield names, stack_unit(batch)
 
 
 def _image_setup(model: LoadedModel, key: str) -> tuple[int, tuple[int, int] | None, tuple]:
@@ -197,12 +197,15 @@ def _predict_images(
     net = model.networks[key]
     channels, size, (lo, hi) = _image_setup(model, key)
     root, files = _image_files(source)
+    writer = PngWriter()
     with Bar("images", len(files), enabled=progress) as bar, torch.inference_mode():
         for paths, x in read_images(files, channels=channels, batch_size=batch_size, size=size):
-            y = _tensor_output(net((x * (hi - lo) + lo).to(device)), "output")
-            y = ((y.float().cpu() - lo) / (hi - lo)).clamp(0, 1)
-            for path, image in zip(paths, y, strict=True):
-                _save_png(image, (out / path.relative_to(root)).with_suffix(".png"))
+            if (lo, hi) != (0.0, 1.0):
+                x = x.mul_(hi - lo).add_(lo)
+            y = _tensor_output(net(x.to(device)), "output").float().cpu()
+            if (lo, hi) != (0.0, 1.0):
+                y = y.sub_(lo).div_(hi - lo)
+            writer.write(y, out_paths(paths, root, out))
             bar.advance(len(paths))
     return {
         "images": len(files),

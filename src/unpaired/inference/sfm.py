@@ -10,7 +10,10 @@ Inputs (``sequence_format``, ``"auto"`` by default, detected from the folder):
   (:func:`unpaired.data.tum.camera_intrinsics`, 640x480);
 * ``kitti``: a KITTI odometry sequence folder (``image_2/`` or ``image_0/``, and
   ``calib.txt``); intrinsics from its projection matrix, timestamps from ``times.txt``
-  when present (else the frame index).
+  when present (else the frame index);
+* ``vkitti``: a Virtual KITTI RGB folder (``vkitti_1.3.1_rgb/<world>/<variation>``,
+  detected by that path); Virtual KITTI's constant intrinsics
+  (:func:`unpaired.data.sequences.open_sequence`), timestamps frame / 10 s.
 
 Frames are resized to the model's size (intrinsics scaled to match) and read in
 batches of consecutive pairs (never the whole sequence at once). For every pair (t,
@@ -25,6 +28,7 @@ the first frame at the origin, composed from the predicted motions) and
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,9 +42,11 @@ from unpaired.data.flow import egomotion_inputs, farneback_flow
 from unpaired.data.images import IMAGE_EXTENSIONS
 from unpaired.data.kitti import read_calib
 from unpaired.data.rgbd import read_color, resize_images, scale_intrinsics
+from unpaired.data.sequences import open_sequence
 from unpaired.data.tum import camera_intrinsics, read_file_list
 from unpaired.engine.records import LoadedModel
 from unpaired.errors import DataError
+from unpaired.inference._imagefiles import PngWriter
 from unpaired.inference._output import Bar
 from unpaired.models.sfm import motion_from_vector
 
@@ -62,6 +68,8 @@ class Frames:
 
 
 def _detect(source: Path) -> str:
+    if source.is_dir() and source.parent.parent.name == "vkitti_1.3.1_rgb":
+        return "vkitti"
     if source.is_dir() and (source / "rgb.txt").is_file():
         return "tum"
     if source.is_dir() and (source / "calib.txt").is_file():
@@ -104,13 +112,18 @@ def _kitti(source: Path) -> Frames:
     return Frames(files, stamps, k, size, "kitti")
 
 
+def _vkitti(source: Path) -> Frames:
+    seq = open_sequence(source, "vkitti")
+    return Frames(seq.color, seq.stamps, seq.intrinsics.float(), seq.size, "vkitti")
+
+
 def open_frames(source: str | Path, sequence_format: str = "auto") -> Frames:
-    """The frames of ``source`` in ``sequence_format`` (auto, folder, tum, kitti)."""
+    """The frames of ``source`` in ``sequence_format`` (auto, folder, tum, kitti, vkitti)."""
     source = Path(source)
     fmt = _detect(source) if sequence_format == "auto" else sequence_format
-    readers = {"folder": _folder, "tum": _tum, "kitti": _kitti}
+    readers = {"folder": _folder, "tum": _tum, "kitti": _kitti, "vkitti": _vkitti}
     if fmt not in readers:
-        raise DataError(f"unknown sequence format {fmt!r} (auto, folder, tum or kitti)")
+        raise DataError(f"unknown sequence format {fmt!r} (auto, folder, tum, kitti or vkitti)")
     frames = readers[fmt](source)
     if len(frames.files) < 2:
         raise DataError(f"{source}: {len(frames.files)} frames; SfM needs at least 2")
@@ -138,14 +151,27 @@ def _write_trajectory(path: Path, stamps: list[float], poses: torch.Tensor) -> N
     path.write_text("\n".join(lines) + "\n")
 
 
-def _depth_png(depth: np.ndarray, path: Path) -> None:
+@functools.cache
+def _magma() -> np.ndarray:
+    """matplotlib's magma as a (256, 3) uint8 table (what ``colormaps["magma"]`` maps to)."""
     from matplotlib import colormaps
-    from PIL import Image
 
+    cmap = colormaps["magma"]
+    return (cmap(np.arange(cmap.N))[:, :3] * 255).round().astype(np.uint8)
+
+
+def depth_colors(depth: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 RGB: inverse depth over its 95th percentile, colour-mapped with
+    magma; the table lookup matplotlib's colormap does (``floor(v * N)``, clipped)."""
     inv = 1.0 / np.maximum(depth, 1e-6)
     top = float(np.percentile(inv, 95)) or 1.0
-    rgba = colormaps["magma"](np.clip(inv / top, 0.0, 1.0))
-    Image.fromarray((rgba[..., :3] * 255).round().astype(np.uint8)).save(path)
+    lut = _magma()
+    index = np.minimum((np.clip(inv / top, 0.0, 1.0) * len(lut)).astype(np.intp), len(lut) - 1)
+    return lut[index]
+
+
+def _depth_png(depth: np.ndarray, path: Path, writer: PngWriter | None = None) -> None:
+    (writer or PngWriter()).write_pixels(depth_colors(depth), path)
 
 
 def _read(frames: Frames, index: int, size: tuple[int, int]) -> torch.Tensor:
@@ -189,7 +215,7 @@ def predict_sequence(
     k = _intrinsics(frames, meta["intrinsics"], size, intrinsics)
     (out / "depth").mkdir()
     n = len(frames.files)
-    motions = []
+    motions, writer = [], PngWriter()
     with Bar("frames", n, enabled=progress) as bar, torch.inference_mode():
         current = _read(frames, 0, size)
         for start in range(0, n - 1, batch_size):
@@ -203,10 +229,10 @@ def predict_sequence(
             depth = pred["log_depth"].clamp(*LOG_DEPTH_RANGE).exp().float().cpu()
             motions.append(pred["motion"].float().cpu())
             for i, d in zip(idx, depth, strict=True):
-                _save_depth(out, frames.files[i], d[0].numpy())
+                _save_depth(out, frames.files[i], d[0].numpy(), writer)
             bar.advance(len(idx))
         last = net.depth(current[None].to(device)).clamp(*LOG_DEPTH_RANGE).exp().float().cpu()
-        _save_depth(out, frames.files[-1], last[0, 0].numpy())
+        _save_depth(out, frames.files[-1], last[0, 0].numpy(), writer)
         bar.advance(1)
     poses = compose_trajectory(torch.cat(motions))
     _write_trajectory(out / "trajectory.txt", frames.stamps, poses)
@@ -214,6 +240,6 @@ def predict_sequence(
     return {"frames": n, "format": frames.format, "outputs": ["depth/", "trajectory.txt"]}
 
 
-def _save_depth(out: Path, file: Path, depth: np.ndarray) -> None:
+def _save_depth(out: Path, file: Path, depth: np.ndarray, writer: PngWriter) -> None:
     np.save(out / "depth" / f"{file.stem}.npy", depth.astype(np.float32))
-    _depth_png(depth, out / "depth" / f"{file.stem}.png")
+    _depth_png(depth, out / "depth" / f"{file.stem}.png", writer)
