@@ -7,7 +7,8 @@ every ``--every`` steps, reads ``--pairs`` val (source, guide) pairs per directi
 measuring classifier (trained once at ``--classifier-steps`` and cached in ``--cache``).
 Prints one JSON line per evaluation: ACC over all / shared / source- / target-specific
 factors, the oracle's ACC (the classifier's ceiling), the cycle L1, mean|s| and Theorem 1's
-bound, and how much the output moves when only the guide changes.
+bound, how much the output moves when only the guide changes, and where each role's
+output levels come from (``level_origins``: source's or guide's level).
 
     python benchmarks/rift_curve.py --split A --steps 1000 --every 250 --set capacity=1.0
 """
@@ -27,6 +28,7 @@ from unpaired.data.synthetic.shapes3d import LEVELS
 from unpaired.evaluation.attributes import (
     FactorTask,
     guided_pairs,
+    level_origins,
     oracle_records,
     score_translator,
 )
@@ -76,9 +78,11 @@ def classifier(cfg: Config, images, steps: int, cache: Path) -> tuple[FactorClas
 
 def evaluate(model, cfg: Config, split, train, pairs, images, clf) -> dict:
     model.eval()
-    recs, _ = score_translator(model.translate, clf, split, pairs, images, cfg.size)
+    recs, preds = score_translator(model.translate, clf, split, pairs, images, cfg.size)
     s = summarize(recs)
     out = {k: round(s[k], 1) for k in ("acc", "acc_shared", "acc_source", "acc_target")}
+    out["per_factor"] = {r.factor + "/" + r.direction: round(100 * r.acc, 1) for r in recs}
+    out |= level_origins(split, pairs, preds)  # shared_from_guide: a leak through s
     a, b = train["a"][:64], train["b"][:64]
     with torch.no_grad():
         one = model.translate(a, "a2b", guide=b)

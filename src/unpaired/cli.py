@@ -608,7 +608,7 @@ def predict_cmd(
         int, typer.Option("--figures", help="Pose models: skeleton PNGs of this many frames.")
     ] = 4,
     sequence_format: Annotated[
-        str, typer.Option("--format", help="SfM input: auto, folder, tum or kitti.")
+        str, typer.Option("--format", help="SfM input: auto, folder, tum, kitti or vkitti.")
     ] = "auto",
     guide: Annotated[
         Path | None,

@@ -117,6 +117,11 @@ UNITS: tuple[tuple[str, str], ...] = (
     (r"final distance .*|max \|\|grad\|\||\|\|grad\|\| at mu = .*|.* grad", "own units"),
     (r"mu|at mu", "data units"),
     (r"k in \|\|grad\|\| ~ .*", "per mu^2"),
+    # align-digits: referee MMD, Spearman table, where the warp went
+    (r"referee MMD.*", "own units"),
+    (r"rows", ""),
+    (r"Spearman rho|scale|anisotropy|min_slope|max_slope", "unitless"),
+    (r"shift_px", "px"),
     # 3D Shapes: accuracies and discrepancies in %
     (r"ACC .*|AVG|RD|paper (3DS ACC|RD|AVG .*)|.* S / C", "%"),
 )

@@ -10,6 +10,7 @@ from unpaired.data.synthetic.shapes3d import LEVELS, render
 from unpaired.evaluation.attributes import (
     FactorTask,
     guided_pairs,
+    level_origins,
     oracle_records,
     score_translator,
 )
@@ -130,3 +131,22 @@ def test_factor_task_learning_rate_decays_linearly_to_zero():
     assert lrs == [1.0, 0.5, 0.0, 0.0]
     with pytest.raises(ValueError, match="decay_steps"):
         FactorTask(net, torch.zeros(2, 3, 16, 16), f, decay_steps=-1)
+
+
+def test_level_origins_tell_a_guide_blind_copy_from_a_guide_copy() -> None:
+    g = torch.Generator().manual_seed(3)
+    split = SPLITS["B"]
+    pairs = guided_pairs(split, 40, g)
+    src_copy = level_origins(split, pairs, {d: p[0].clone() for d, p in pairs.items()})
+    guide_copy = level_origins(split, pairs, {d: p[1].clone() for d, p in pairs.items()})
+    for role in ("shared", "source", "target"):
+        assert src_copy[f"{role}_from_source"] == 100.0 == guide_copy[f"{role}_from_guide"]
+    # the guide differs from the source on a shared factor in some pair, never agrees there
+    assert src_copy["shared_from_guide"] == 0.0 == guide_copy["shared_from_source"]
+    # half right: a shared factor kept on even pairs, the guide's on odd pairs
+    mixed = {}
+    for d, (src, guide) in pairs.items():
+        mixed[d] = torch.where(torch.arange(len(src))[:, None] % 2 == 0, src, guide)
+    out = level_origins(split, pairs, mixed)
+    assert 0 < out["shared_from_source"] < 100
+    assert out["shared_from_source"] + out["shared_from_guide"] == pytest.approx(100, abs=0.2)

@@ -105,3 +105,22 @@ def test_too_few_frames_is_an_error_naming_the_folder(run: Path, tmp_path: Path)
     with pytest.raises(DataError, match=r"one: 1 frames; SfM needs at least 2"):
         predict_files(unpaired.load(run), tmp_path / "one", tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_vkitti_video_is_detected_and_uses_its_constant_intrinsics(
+    run: Path, tmp_path: Path
+) -> None:
+    from unpaired.data.rgbd import scale_intrinsics
+    from unpaired.data.vkitti import IMAGE_SIZE, INTRINSICS, write_vkitti
+
+    k = scale_intrinsics(INTRINSICS, IMAGE_SIZE, (25, 83))
+    seq = render_sequence(3, n_frames=3, height=25, width=83, intrinsics=k)
+    src = write_vkitti(seq.resized(*IMAGE_SIZE), tmp_path / "vkitti")
+    frames = open_frames(src)
+    assert frames.format == "vkitti" and frames.intrinsics[0, 0] == pytest.approx(725.0)
+    summary = predict_files(unpaired.load(run), src, tmp_path / "out", batch_size=2)
+    assert summary["format"] == "vkitti" and summary["frames"] == 3
+    depth = np.load(tmp_path / "out" / "depth" / "00002.npy")
+    assert depth.shape == (16, 48) and np.isfinite(depth).all()
+    lines = (tmp_path / "out" / "trajectory.txt").read_text().splitlines()[1:]
+    assert [float(ln.split()[0]) for ln in lines] == pytest.approx([0.0, 0.1, 0.2])

@@ -31,6 +31,10 @@ def test_quick_run_writes_the_tables(tmp_path) -> None:
     assert 0 <= s["acc"] <= 100 and s["acc_A"] == s["acc"]
     assert all((tmp_path / "run" / f.path).exists() for f in report.figures)
     assert report.metrics["goals"] == {}  # goals need split=all
+    diag = report.metrics["diagnosis"]
+    assert {"rift/A", "munit/A", "rand/A"} <= set(diag)
+    assert {"shared_from_source", "target_from_guide", "guide_effect_l1"} <= set(diag["rift/A"])
+    assert "mean_abs_s" in diag["rift/A"] and "rift/A" in report.metrics["capacity"]
     # every declared claim finds its metric (recipes/_claims_translation.py), but the goal
     assert [v.label for v in out.verdicts if v.detail.startswith("no metric")] == [
         "RIFT's ACC above every baseline's (all splits)"

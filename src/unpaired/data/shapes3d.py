@@ -245,3 +245,32 @@ def image_source(path: str | Path | None = None, *, supersample: int = 2) -> Ima
         return lambda f, size: render(f, size, supersample=supersample)
     file = Shapes3DFile(path)
     return file.images
+
+
+def cached_source(source: ImageSource) -> ImageSource:
+    """``source`` with memory: each (factor tuple, size) is rendered (or read) once, so the
+    test pairs that every method is scored on are not rendered again per method.
+
+    >>> calls = []
+    >>> def fake(f, size):
+    ...     calls.append(len(f))
+    ...     return f.float()[:, :3, None, None].expand(-1, 3, size, size)
+    >>> images = cached_source(fake)
+    >>> f = torch.tensor([[1, 2, 3, 4, 1, 5], [1, 2, 3, 4, 1, 5], [0, 0, 0, 0, 0, 0]])
+    >>> images(f, 2).shape, images(f[:1], 2)[0, :, 0, 0].tolist(), calls
+    (torch.Size([3, 3, 2, 2]), [1.0, 2.0, 3.0], [2])
+    """
+    store: dict[tuple[int, int], torch.Tensor] = {}
+
+    def images(factors: torch.Tensor, size: int) -> torch.Tensor:
+        keys = index_of(factors).tolist()
+        missing = list(dict.fromkeys(k for k in keys if (k, size) not in store))
+        if missing:
+            first = {k: i for i, k in reversed(list(enumerate(keys)))}
+            rows = factors[torch.tensor([first[k] for k in missing])]
+            store.update({(k, size): x for k, x in zip(missing, source(rows, size), strict=True)})
+        if not keys:
+            return source(factors, size)
+        return torch.stack([store[(k, size)] for k in keys])
+
+    return images

@@ -10,7 +10,10 @@ Inputs (``sequence_format``, ``"auto"`` by default, detected from the folder):
   (:func:`unpaired.data.tum.camera_intrinsics`, 640x480);
 * ``kitti``: a KITTI odometry sequence folder (``image_2/`` or ``image_0/``, and
   ``calib.txt``); intrinsics from its projection matrix, timestamps from ``times.txt``
-  when present (else the frame index).
+  when present (else the frame index);
+* ``vkitti``: a Virtual KITTI RGB folder (``vkitti_1.3.1_rgb/<world>/<variation>``,
+  detected by that path); Virtual KITTI's constant intrinsics
+  (:func:`unpaired.data.sequences.open_sequence`), timestamps frame / 10 s.
 
 Frames are resized to the model's size (intrinsics scaled to match) and read in
 batches of consecutive pairs (never the whole sequence at once). For every pair (t,
@@ -39,6 +42,7 @@ from unpaired.data.flow import egomotion_inputs, farneback_flow
 from unpaired.data.images import IMAGE_EXTENSIONS
 from unpaired.data.kitti import read_calib
 from unpaired.data.rgbd import read_color, resize_images, scale_intrinsics
+from unpaired.data.sequences import open_sequence
 from unpaired.data.tum import camera_intrinsics, read_file_list
 from unpaired.engine.records import LoadedModel
 from unpaired.errors import DataError
@@ -64,6 +68,8 @@ class Frames:
 
 
 def _detect(source: Path) -> str:
+    if source.is_dir() and source.parent.parent.name == "vkitti_1.3.1_rgb":
+        return "vkitti"
     if source.is_dir() and (source / "rgb.txt").is_file():
         return "tum"
     if source.is_dir() and (source / "calib.txt").is_file():
@@ -106,13 +112,18 @@ def _kitti(source: Path) -> Frames:
     return Frames(files, stamps, k, size, "kitti")
 
 
+def _vkitti(source: Path) -> Frames:
+    seq = open_sequence(source, "vkitti")
+    return Frames(seq.color, seq.stamps, seq.intrinsics.float(), seq.size, "vkitti")
+
+
 def open_frames(source: str | Path, sequence_format: str = "auto") -> Frames:
-    """The frames of ``source`` in ``sequence_format`` (auto, folder, tum, kitti)."""
+    """The frames of ``source`` in ``sequence_format`` (auto, folder, tum, kitti, vkitti)."""
     source = Path(source)
     fmt = _detect(source) if sequence_format == "auto" else sequence_format
-    readers = {"folder": _folder, "tum": _tum, "kitti": _kitti}
+    readers = {"folder": _folder, "tum": _tum, "kitti": _kitti, "vkitti": _vkitti}
     if fmt not in readers:
-        raise DataError(f"unknown sequence format {fmt!r} (auto, folder, tum or kitti)")
+        raise DataError(f"unknown sequence format {fmt!r} (auto, folder, tum, kitti or vkitti)")
     frames = readers[fmt](source)
     if len(frames.files) < 2:
         raise DataError(f"{source}: {len(frames.files)} frames; SfM needs at least 2")

@@ -1,5 +1,6 @@
 """Tables and figures of the alignment recipes: cells over seeds (``m ± s``),
-``align-toy``'s convergence tables and figures, ``align-digits``' report and samples."""
+``align-toy``'s convergence tables and figures (``align-digits``' report:
+:mod:`unpaired.recipes._align_digits_report`)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,9 @@ from typing import Any
 
 import torch
 
-from unpaired.data.digits import Labelled
 from unpaired.evaluation import ConvergenceSummary, predict
-from unpaired.report import Figure, Report, Table
+from unpaired.report import Figure, Table
 from unpaired.viz import alignment as viz
-from unpaired.viz.images import image_grid
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:
@@ -218,82 +217,3 @@ def toy_figures(
         ),
         Figure("figures/alignment.png", "A, B and T(A) after training (seed 0)"),
     ]
-
-
-# --------------------------------------------------------------------------------------
-# align-digits
-# --------------------------------------------------------------------------------------
-
-
-def digits_report(
-    rows: Sequence[Mapping[str, Any]],
-    refs: Mapping[str, float],
-    *,
-    spaces: Sequence[str],
-    labels: Mapping[str, str],
-    classifier_width: int,
-    is_main: bool,
-) -> Report:
-    """``align-digits``' report: one row per space and method (``rows``: space, method,
-    test and hold-out accuracy, distance, seconds), the reference accuracies ``refs``."""
-    columns = ["space", "method", "USPS test accuracy", "USPS hold-out accuracy"]
-    table = Table(
-        "USPS -> MNIST: accuracy of an MNIST-only classifier on T(USPS test)",
-        [*columns, "final distance (held-out)", "train seconds"],
-        [
-            [
-                r["space"],
-                labels.get(r["method"], r["method"]),
-                r["test"],
-                r["holdout"],
-                r["distance"],
-                round(r["seconds"], 1),
-            ]
-            for r in rows
-        ],
-        note=(
-            "T is affine in both spaces and the final T is reported (no selection). Distances "
-            "are in each method's own units, on held-out sets (USPS hold-out vs MNIST val); "
-            "LRMF: nats, ~0 when aligned. train seconds: 0 when loaded from a checkpoint."
-        ),
-    )
-    ref_table = Table(
-        "References (same classifier)",
-        ["images", "accuracy"],
-        [[k, v] for k, v in refs.items()],
-        note=f"classifier: ImageClassifier width {classifier_width}, trained on MNIST train only.",
-    )
-    metrics = {
-        f"{r['space']}/{r['method']}": {
-            "test_accuracy": r["test"],
-            "holdout_accuracy": r["holdout"],
-            "final_distance": r["distance"],
-        }
-        for r in rows
-    } | {"references": refs}
-    figures = [
-        Figure(f"figures/samples_{s}.png", f"T(USPS test) in {s} space, per method") for s in spaces
-    ]
-    return Report(
-        title="align-digits: USPS -> MNIST with every distance",
-        summary=(
-            "T learned from unpaired USPS and MNIST digits (16x16) in an autoencoder's "
-            "embedding and in pixel space; scored by an MNIST-only classifier on USPS test."
-        ),
-        tables=[table, ref_table],
-        figures=figures if is_main else [],
-        metrics=metrics,
-    )
-
-
-def digits_samples(
-    path: Path, space: Any, rows: Sequence[Mapping[str, Any]], test: Labelled
-) -> None:
-    """One row of ten ``test`` digits (0-9), then one per method of ``space`` as its T
-    moves them (``space.to_images`` of the moved features)."""
-    idx = torch.stack([torch.nonzero(test.labels == d)[0, 0] for d in range(10)])
-    grid = [("USPS (input)", test.images[idx])]
-    for r in (r for r in rows if r["space"] == space.name):
-        moved = predict(r["transform"], space.test[idx], chunk=10)
-        grid.append((r["method"], space.to_images(moved)))
-    image_grid(path, grid)

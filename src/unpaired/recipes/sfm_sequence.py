@@ -69,18 +69,18 @@ class Data:
 
 
 def _pretrain() -> TrainConfig:
-    return TrainConfig(steps=400, lr=3e-4, log_every=50, eval_every=100, checkpoint_every=200)
+    return TrainConfig(steps=600, lr=3e-4, log_every=50, eval_every=200, checkpoint_every=300)
 
 
 def _finetune() -> TrainConfig:
     return TrainConfig(
-        steps=400,
+        steps=1000,
         lr=3e-4,
         critic_lr=2e-4,
         betas=(0.5, 0.999),
         log_every=50,
         eval_every=100,
-        checkpoint_every=200,
+        checkpoint_every=500,
     )
 
 
@@ -93,7 +93,7 @@ class Config:
     width: int = 0
     train_seeds: tuple[int, ...] = (1, 2, 3, 4)  # streets of the supervised pretraining
     memory_seeds: tuple[int, ...] = (5, 6, 7, 8)  # streets whose motions are the memories
-    train_frames: int = 100
+    train_frames: int = 150  # frames rendered per training street
     batch_size: int = 8
     depth_prior: SfMPriorName = "adversarial"
     motion_prior: SfMPriorName = "adversarial"
@@ -231,6 +231,10 @@ def _tables(metrics: dict, files: SequenceFiles) -> list[Table]:
     return out
 
 
+def _path(pairs: PairSet) -> float:
+    return float(pairs.translation.norm(dim=-1).sum())
+
+
 def run(cfg: Config, ctx: RunContext) -> Report:
     files = _files(cfg)
     init = _init(cfg) if cfg.init else None
@@ -264,7 +268,8 @@ def run(cfg: Config, ctx: RunContext) -> Report:
             f"{'streets ' + str(list(cfg.train_seeds)) if init is None else steps['pretrain']}; "
             f"finetuned {fit.steps} steps on the sequence's {len(test)} pairs with "
             f"{len(memories.depth)} depth memories and {len(memories.motion)} motion "
-            f"memories. Ground truth: {', '.join(truth) or 'none (no errors to report)'}."
+            f"memories. Ground truth: {', '.join(truth) or 'none (no errors to report)'}"
+            + (f"; true path {_path(test):.1f} m." if files.has_poses else ".")
         ),
         tables=tables,
         metrics={
