@@ -63,6 +63,26 @@ def test_pose_lifting_from_npy_npz_and_csv_equals_the_network(
     assert [p.name for p in pngs] == ["frame_000000.png"]
 
 
+def test_keypoints_read_in_blocks_of_batches_give_every_frame_once(
+    pose_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from unpaired.inference import predict as predict_module
+
+    monkeypatch.setattr(predict_module, "POSE_BLOCK", 7)  # blocks of 6 frames, batches of 3
+    kp = _keypoints(14)
+    np.save(tmp_path / "k.npy", kp)
+    model = unpaired.load(pose_model)
+    predict_files(model, tmp_path / "k.npy", tmp_path / "out", batch_size=3, figures=0)
+    np.testing.assert_allclose(
+        np.load(tmp_path / "out" / "poses.npy"), _direct(pose_model, kp), rtol=1e-5, atol=1e-5
+    )
+    kp[9, 4, 1] = np.nan  # in the second block
+    np.save(tmp_path / "nan.npy", kp)
+    with pytest.raises(DataError, match="keypoints of frame 9 are not finite"):
+        predict_files(model, tmp_path / "nan.npy", tmp_path / "out2", batch_size=3)
+    assert not (tmp_path / "out2").exists()
+
+
 def _coco(kp_coco: np.ndarray, vis: np.ndarray) -> list[dict]:
     return [
         {"image_id": t, "category_id": 1, "score": 0.9,

@@ -82,6 +82,28 @@ def test_tum_pretrains_finetunes_and_reports_depth_and_trajectory_errors(tum_run
     assert model.kind == "sfm" and model.meta["generator"]["height"] == 16
 
 
+def test_the_docs_table_script_prints_the_runs_metrics(tum_run, tmp_path) -> None:
+    import json
+    import subprocess
+
+    from unpaired.report import fmt
+
+    out, _ = tum_run
+    script = Path(__file__).parents[2] / "benchmarks" / "sfm_sequence_table.py"
+    done = subprocess.run(
+        [sys.executable, str(script), str(out)], capture_output=True, text=True, check=True
+    )
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 4  # header, rule, Pretrain, Pret.+SelfSup
+    test = json.loads((out / "metrics.json").read_text())["metrics"]["test"]
+    for line, model in zip(lines[2:], ("Pretrain", "Pret.+SelfSup"), strict=True):
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[1] == model
+        assert cells[7] == fmt(test[model]["trl_err"]) and cells[10] == fmt(test[model]["ate"])
+    bad = subprocess.run([sys.executable, str(script), str(tmp_path)], capture_output=True)
+    assert bad.returncode != 0 and b"metrics.json" in bad.stderr
+
+
 def test_kitti_from_a_loaded_run_reports_camera_errors_only(tum_run, tmp_path) -> None:
     out, _ = tum_run
     write_kitti_street(tmp_path / "odometry")

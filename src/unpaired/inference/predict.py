@@ -1,6 +1,7 @@
 """``unpaired predict``: one code path per kind of network, files in, files out.
 
-Every predictor reads its input in chunks of ``batch_size``, writes into a temporary
+Every predictor reads its input in chunks of ``batch_size`` (keypoints: blocks of
+about :data:`POSE_BLOCK` frames, split into batches; fewer reads and writes), writes into a temporary
 folder that becomes ``out`` only when everything succeeded (:func:`atomic_dir`), and
 turns bad input into one :class:`~unpaired.errors.DataError` line naming the file.
 
@@ -55,6 +56,7 @@ from unpaired.inference.keypoints import read_keypoints
 __all__ = ["PREDICTORS", "predict_files", "predict_poses", "read_images"]
 
 Predictor = Callable[..., dict[str, Any]]
+POSE_BLOCK = 4096  # keypoint frames read, checked and written at once (17 joints: 0.6 MB)
 
 
 def _tensor_output(out: Any, key: str) -> torch.Tensor:
@@ -95,7 +97,7 @@ class _NpyWriter:
         np.lib.format.write_array_header_1_0(self.file, header)
 
     def write(self, chunk: np.ndarray) -> None:
-        self.file.write(np.ascontiguousarray(chunk, dtype=self.dtype).tobytes())
+        self.file.write(np.ascontiguousarray(chunk, dtype=self.dtype).data)
 
     def close(self) -> None:
         self.file.close()
@@ -116,16 +118,22 @@ def predict_poses(
     t, j = keypoints.shape[:2]
     shown = {round(i) for i in np.linspace(0, t - 1, min(figures, t))} if figures > 0 else set()
     kept: dict[int, np.ndarray] = {}
+    block = batch_size * max(1, POSE_BLOCK // batch_size)
     writer = _NpyWriter(out / "poses.npy", (t, j, 3))
     try:
         with Bar("poses", t, enabled=progress) as bar, torch.inference_mode():
-            for start in range(0, t, batch_size):
-                chunk = np.array(keypoints[start : start + batch_size], dtype=np.float32)
+            for start in range(0, t, block):  # read, check and write a block of batches
+                chunk = np.array(keypoints[start : start + block], dtype=np.float32)
                 if not np.isfinite(chunk).all():
                     bad = start + int(np.argwhere(~np.isfinite(chunk))[0][0])
                     raise DataError(f"keypoints of frame {bad} are not finite (NaN or inf)")
                 x = torch.from_numpy(chunk).to(device)
-                pose = _tensor_output(net(x), "pose_rel").float().cpu().numpy()
+                pose = np.concatenate(
+                    [
+                        _tensor_output(net(b), "pose_rel").float().cpu().numpy()
+                        for b in x.split(batch_size)
+                    ]
+                )
                 writer.write(pose)
                 kept |= {f: pose[f - start] for f in shown if start <= f < start + len(chunk)}
                 bar.advance(len(chunk))
