@@ -23,7 +23,7 @@ from unpaired.aign.core import Fixed, Paired, Prior
 from unpaired.aign.sfm import SfMGenerator, SfMTask, depth_prior, motion_prior
 from unpaired.data.flow import PairSet
 from unpaired.distances import AdversarialDistance
-from unpaired.engine import FitResult, TensorSampler, Unpaired
+from unpaired.engine import FitResult, TensorSampler, TrainConfig, Unpaired
 from unpaired.models.sfm import DepthCritic, MotionCritic
 from unpaired.recipes._names import SFM_PRIORS, family_distance
 from unpaired.recipes.base import RunContext
@@ -197,3 +197,21 @@ def train_pretrained(
     pretrained weights (:func:`finetune`)."""
     pre, pre_fit = pretrain(cfg, ctx, train, test)
     return (pre, pre_fit), finetune(cfg, ctx, pre, test, memories)
+
+
+def pretrain_config() -> TrainConfig:
+    """Default schedule of the supervised pretraining on procedural streets (both recipes)."""
+    return TrainConfig(steps=600, lr=3e-4, log_every=50, eval_every=200, checkpoint_every=300)
+
+
+def finetune_config() -> TrainConfig:
+    """Default schedule of the self-supervised finetuning (both recipes)."""
+    return TrainConfig(
+        steps=1000,
+        lr=3e-4,
+        critic_lr=2e-4,
+        betas=(0.5, 0.999),
+        log_every=50,
+        eval_every=100,
+        checkpoint_every=500,
+    )

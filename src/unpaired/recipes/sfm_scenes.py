@@ -40,7 +40,13 @@ from unpaired.engine import TrainConfig
 from unpaired.errors import ConfigError
 from unpaired.recipes import _sfm_report as tables
 from unpaired.recipes._names import SfMPriorName
-from unpaired.recipes._sfm import Memories, train_pretrained, train_scratch
+from unpaired.recipes._sfm import (
+    Memories,
+    finetune_config,
+    pretrain_config,
+    train_pretrained,
+    train_scratch,
+)
 from unpaired.recipes.base import RunContext
 from unpaired.report import Report
 
@@ -54,22 +60,6 @@ def _scratch_train() -> TrainConfig:
         log_every=50,
         eval_every=50,
         checkpoint_every=400,
-    )
-
-
-def _pretrain() -> TrainConfig:
-    return TrainConfig(steps=600, lr=3e-4, log_every=50, eval_every=200, checkpoint_every=300)
-
-
-def _finetune() -> TrainConfig:
-    return TrainConfig(
-        steps=1000,
-        lr=3e-4,
-        critic_lr=2e-4,
-        betas=(0.5, 0.999),
-        log_every=50,
-        eval_every=100,
-        checkpoint_every=500,
     )
 
 
@@ -99,8 +89,8 @@ class Config:
     init_depth: float = 10.0
     angle_scale: float = 0.05
     scratch: TrainConfig = field(default_factory=_scratch_train)
-    pretrain: TrainConfig = field(default_factory=_pretrain)
-    finetune: TrainConfig = field(default_factory=_finetune)
+    pretrain: TrainConfig = field(default_factory=pretrain_config)
+    finetune: TrainConfig = field(default_factory=finetune_config)
 
     QUICK: ClassVar[dict] = {
         "height": 24,

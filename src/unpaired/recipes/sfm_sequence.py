@@ -43,7 +43,14 @@ from unpaired.engine import TrainConfig
 from unpaired.engine.records import LoadedModel, load
 from unpaired.errors import ConfigError, DataError
 from unpaired.recipes._names import SequenceFormatName, SfMPriorName
-from unpaired.recipes._sfm import Memories, finetune, pretrain, pretrained
+from unpaired.recipes._sfm import (
+    Memories,
+    finetune,
+    finetune_config,
+    pretrain,
+    pretrain_config,
+    pretrained,
+)
 from unpaired.recipes.base import RunContext
 from unpaired.report import Report, Table
 
@@ -68,22 +75,6 @@ class Data:
     memory_scale: float = 5000.0  # units per metre of a memory folder's 16-bit PNGs
 
 
-def _pretrain() -> TrainConfig:
-    return TrainConfig(steps=600, lr=3e-4, log_every=50, eval_every=200, checkpoint_every=300)
-
-
-def _finetune() -> TrainConfig:
-    return TrainConfig(
-        steps=1000,
-        lr=3e-4,
-        critic_lr=2e-4,
-        betas=(0.5, 0.999),
-        log_every=50,
-        eval_every=100,
-        checkpoint_every=500,
-    )
-
-
 @dataclass(frozen=True)
 class Config:
     data: Data = field(default_factory=Data)
@@ -106,8 +97,8 @@ class Config:
     ego_channels: tuple[int, ...] = (16, 32, 64, 128, 256)
     init_depth: float = 10.0
     angle_scale: float = 0.05
-    pretrain: TrainConfig = field(default_factory=_pretrain)
-    finetune: TrainConfig = field(default_factory=_finetune)
+    pretrain: TrainConfig = field(default_factory=pretrain_config)
+    finetune: TrainConfig = field(default_factory=finetune_config)
 
     QUICK: ClassVar[dict] = {
         "train_seeds": (1,),
